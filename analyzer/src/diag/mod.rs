@@ -1,0 +1,6 @@
+//! Diagnostics: the stable code registry. Codes are never reused or
+//! renumbered; a retired code stays listed with a note.
+
+pub mod codes;
+
+pub use codes::{Code, code_info};

@@ -1,0 +1,8 @@
+//! bpfproof-analyzer: everything about BPF programs — the instruction set,
+//! object loading, and (later) CFG, engine, checks and proofs.
+#![forbid(unsafe_code)]
+
+pub mod diag;
+pub mod isa;
+pub mod object;
+pub mod platform;

@@ -1,0 +1,165 @@
+//! `bpfproof check`: the report model of `check --format json` (CLI.md)
+//! and its text rendering.
+
+use crate::disasm::SourceEntry;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The verdict of one program.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The kernel would load it.
+    Accept,
+    /// The kernel would refuse it.
+    Reject,
+    /// bpfproof met something it does not model; never counted as accept.
+    Unsupported,
+    /// The program or object could not be loaded (`BPF9xx`).
+    Error,
+}
+
+impl Verdict {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accept => "accept",
+            Verdict::Reject => "reject",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// The first error of a program.
+#[derive(Serialize, Clone, Debug)]
+pub struct ErrorDetail {
+    /// Stable code.
+    pub code: String,
+    /// Kernel wording of the first error (or `unsupported: ...`).
+    pub message: String,
+    /// Instruction index, when one is at fault.
+    pub insn: Option<usize>,
+    /// C source location, when line info exists.
+    pub source: Option<SourceEntry>,
+}
+
+/// Per-program statistics, named as the kernel / veristat name them.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct Stats {
+    /// Instructions in the program.
+    pub insns: usize,
+    /// Instructions processed (`insns_processed`), `null` when not analysed.
+    pub insns_processed: Option<u64>,
+    /// Total states.
+    pub states: Option<u64>,
+    /// Peak states.
+    pub peak_states: Option<u64>,
+    /// Analysis time in µs.
+    pub time_us: u64,
+}
+
+/// One program's result.
+#[derive(Serialize, Clone, Debug)]
+pub struct CheckResult {
+    /// Object path.
+    pub object: String,
+    /// Section (`null` when the object could not be read).
+    pub section: Option<String>,
+    /// Program (`null` when the object could not be read).
+    pub program: Option<String>,
+    /// Program type.
+    pub prog_type: Option<String>,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// First error, `null` when accepted.
+    pub error: Option<ErrorDetail>,
+    /// Every diagnostic (empty until the engine reports them).
+    pub diagnostics: Vec<serde_json::Value>,
+    /// Statistics.
+    pub stats: Stats,
+}
+
+/// The `check --format json` document.
+#[derive(Serialize, Debug)]
+pub struct CheckReport {
+    /// bpfproof version.
+    pub bpfproof: &'static str,
+    /// Target kernel series.
+    pub kernel: &'static str,
+    /// Results in command-line order.
+    pub results: Vec<CheckResult>,
+}
+
+impl CheckReport {
+    /// An empty report.
+    pub fn new() -> Self {
+        CheckReport {
+            bpfproof: crate::VERSION,
+            kernel: crate::KERNEL,
+            results: Vec::new(),
+        }
+    }
+
+    /// Exit code per CLI.md: 2 input error, 1 reject, 3 unsupported, 0 all accepted.
+    pub fn exit_code(&self) -> i32 {
+        let has = |v| self.results.iter().any(|r| r.verdict == v);
+        if has(Verdict::Error) {
+            2
+        } else if has(Verdict::Reject) {
+            1
+        } else if has(Verdict::Unsupported) {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+impl Default for CheckReport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Text rendering: one line per program, then its error.
+pub fn render_text(r: &CheckReport) -> String {
+    let mut out = String::new();
+    for res in &r.results {
+        let who = match (&res.program, &res.prog_type) {
+            (Some(p), Some(t)) => format!("{}: {p} ({t})", res.object),
+            (Some(p), None) => format!("{}: {p}", res.object),
+            _ => res.object.clone(),
+        };
+        let _ = writeln!(out, "{who}: {}", res.verdict.as_str());
+        if let Some(e) = &res.error {
+            let at = e.insn.map(|i| format!(" at insn {i}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}[{}]{at}: {}",
+                if res.verdict == Verdict::Reject {
+                    "error"
+                } else {
+                    "note"
+                },
+                e.code,
+                e.message
+            );
+            if let Some(s) = &e.source {
+                let _ = writeln!(out, "   --> {}:{}:{}", s.file, s.line, s.column);
+                let _ = writeln!(out, "    | {}", s.text.trim_end());
+            }
+        }
+    }
+    let count = |v| r.results.iter().filter(|x| x.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "{} programs: {} accepted, {} rejected, {} unsupported, {} errors",
+        r.results.len(),
+        count(Verdict::Accept),
+        count(Verdict::Reject),
+        count(Verdict::Unsupported),
+        count(Verdict::Error)
+    );
+    out
+}

@@ -1,0 +1,387 @@
+//! Argument parsing and the subcommands.
+
+use crate::glob::glob_match;
+use bpfproof_analyzer::diag::codes::CODES;
+use bpfproof_analyzer::object::{self, LoadError, LoadOptions, Object, btf::Btf};
+use bpfproof_analyzer::platform::ProgType;
+use bpfproof_reports::check::{CheckReport, CheckResult, ErrorDetail, Stats, Verdict};
+use bpfproof_reports::disasm::SourceEntry;
+use bpfproof_reports::{check, disasm, list};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// bpfproof: predicts and explains the Linux kernel verifier's verdict on
+/// compiled BPF objects, offline.
+#[derive(Parser)]
+#[command(name = "bpfproof", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the programs and maps of each object.
+    List {
+        /// Objects (`.bpf.o`).
+        #[arg(required = true)]
+        objects: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Disassemble programs in the kernel verifier's syntax.
+    Disasm {
+        /// Object (`.bpf.o`).
+        object: PathBuf,
+        /// Interleave the C source lines from BTF line_info.
+        #[arg(long)]
+        source: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Predict the kernel verifier's verdict on every program.
+    Check {
+        /// Objects (`.bpf.o`).
+        #[arg(required = true)]
+        objects: Vec<PathBuf>,
+        /// Apply the unprivileged rules.
+        #[arg(long)]
+        unprivileged: bool,
+        /// Parallel jobs.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Explain a diagnostic code, or list the codes.
+    Explain {
+        /// A code such as BPF901.
+        code: Option<String>,
+        /// List every code.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Only these programs (repeatable, glob).
+    #[arg(short = 'p', long = "program")]
+    programs: Vec<String>,
+    /// Program type to use instead of the one the section name gives.
+    #[arg(long = "type")]
+    prog_type: Option<String>,
+    /// Target kernel BTF for CO-RE (default: the bundled Linux 6.18 BTF).
+    #[arg(long)]
+    btf: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Colour.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Print only errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::List { objects, common } => cmd_list(&objects, &common),
+        Command::Disasm {
+            object,
+            source,
+            common,
+        } => cmd_disasm(&object, source, &common),
+        Command::Check {
+            objects,
+            unprivileged,
+            jobs: _,
+            common,
+        } => cmd_check(&objects, unprivileged, &common),
+        Command::Explain { code, list } => cmd_explain(code.as_deref(), list),
+    }
+}
+
+fn usage_error(msg: &str) -> i32 {
+    eprintln!("error: {msg}");
+    2
+}
+
+fn load_options(common: &Common) -> Result<LoadOptions, String> {
+    let mut opts = LoadOptions::default();
+    if let Some(t) = &common.prog_type {
+        let pt = ProgType::from_name(t).ok_or_else(|| format!("unknown program type '{t}'"))?;
+        opts.prog_type_override = Some(pt);
+    }
+    if let Some(path) = &common.btf {
+        let data =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let btf = Btf::parse(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+        opts.target_btf = Some(Arc::new(btf));
+    }
+    Ok(opts)
+}
+
+fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
+    move |name: &str| {
+        common.programs.is_empty() || common.programs.iter().any(|p| glob_match(p, name))
+    }
+}
+
+fn emit(common: &Common, text: &str) -> i32 {
+    match &common.output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => 0,
+            Err(e) => usage_error(&format!("cannot write {}: {e}", path.display())),
+        },
+        None => {
+            let mut out = std::io::stdout().lock();
+            if out
+                .write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .is_err()
+            {
+                return 2;
+            }
+            0
+        }
+    }
+}
+
+fn unsupported_format(common: &Common, what: &str) -> Option<i32> {
+    match common.format {
+        Format::Text | Format::Json => None,
+        _ => Some(usage_error(&format!(
+            "{what} supports --format text or json"
+        ))),
+    }
+}
+
+fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Object, LoadError> {
+    object::load_file(path, opts)
+}
+
+fn cmd_list(objects: &[PathBuf], common: &Common) -> i32 {
+    if let Some(c) = unsupported_format(common, "list") {
+        return c;
+    }
+    let opts = match load_options(common) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e),
+    };
+    let keep = keep_fn(common);
+    let mut report = list::ListReport {
+        objects: Vec::new(),
+    };
+    let mut failed = false;
+    for path in objects {
+        let name = path.display().to_string();
+        match load(path, &opts) {
+            Ok(obj) => report.objects.push(list::object_entry(&name, &obj, &keep)),
+            Err(e) => {
+                failed = true;
+                report.objects.push(list::error_entry(&name, &e));
+            }
+        }
+    }
+    let text = match common.format {
+        Format::Json => serde_json::to_string_pretty(&report).expect("serialisable") + "\n",
+        _ => list::render_text(&report),
+    };
+    let rc = emit(common, &text);
+    if failed { 2 } else { rc }
+}
+
+fn cmd_disasm(path: &std::path::Path, source: bool, common: &Common) -> i32 {
+    if let Some(c) = unsupported_format(common, "disasm") {
+        return c;
+    }
+    let opts = match load_options(common) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e),
+    };
+    let name = path.display().to_string();
+    let obj = match load(path, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{name}: error[{}]: {}", e.code, e.message);
+            return 2;
+        }
+    };
+    let keep = keep_fn(common);
+    let progs: Vec<_> = obj.programs.iter().filter(|p| keep(&p.name)).collect();
+    if progs.is_empty() {
+        eprintln!(
+            "{name}: error[BPF911]: no program matches {:?}",
+            common.programs
+        );
+        return 2;
+    }
+    let mut text = String::new();
+    let mut docs = Vec::new();
+    for p in progs {
+        let d = disasm::disasm_program(&name, &obj, p);
+        if common.format == Format::Text {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text += &disasm::render_text(&d, p, source);
+            if let Some(e) = &p.load_error {
+                text += &format!("  error[{}]: {}\n", e.code, e.message);
+            }
+        }
+        docs.push(d);
+    }
+    if common.format == Format::Json {
+        text = serde_json::to_string_pretty(&serde_json::json!({ "programs": docs }))
+            .expect("json")
+            + "\n";
+    }
+    emit(common, &text)
+}
+
+fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
+    if let Some(c) = unsupported_format(common, "check (for now)") {
+        return c;
+    }
+    let opts = match load_options(common) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e),
+    };
+    let _ = unprivileged;
+    let keep = keep_fn(common);
+    let mut report = CheckReport::new();
+    for path in objects {
+        let name = path.display().to_string();
+        let obj = match load(path, &opts) {
+            Ok(o) => o,
+            Err(e) => {
+                report.results.push(CheckResult {
+                    object: name,
+                    section: None,
+                    program: None,
+                    prog_type: None,
+                    verdict: Verdict::Error,
+                    error: Some(ErrorDetail {
+                        code: e.code.into(),
+                        message: e.message,
+                        insn: None,
+                        source: None,
+                    }),
+                    diagnostics: Vec::new(),
+                    stats: Stats::default(),
+                });
+                continue;
+            }
+        };
+        for p in obj.programs.iter().filter(|p| keep(&p.name)) {
+            let (verdict, error) = if let Some(e) = &p.load_error {
+                (
+                    Verdict::Error,
+                    ErrorDetail {
+                        code: e.code.into(),
+                        message: e.message.clone(),
+                        insn: None,
+                        source: None,
+                    },
+                )
+            } else if p.prog_type.is_none() {
+                (
+                    Verdict::Error,
+                    ErrorDetail {
+                        code: "BPF912".into(),
+                        message: format!(
+                            "section '{}' does not name a program type; pass --type",
+                            p.section
+                        ),
+                        insn: None,
+                        source: None,
+                    },
+                )
+            } else {
+                let src = p.line_info.first().map(|l| SourceEntry {
+                    file: l.file.clone(),
+                    line: l.line,
+                    column: l.col,
+                    text: l.text.clone(),
+                });
+                (
+                    Verdict::Unsupported,
+                    ErrorDetail {
+                        code: "BPF990".into(),
+                        message: "unsupported: the verifier engine is not implemented yet; no verdict can be predicted".into(),
+                        insn: None,
+                        source: src.filter(|_| false),
+                    },
+                )
+            };
+            report.results.push(CheckResult {
+                object: name.clone(),
+                section: Some(p.section.clone()),
+                program: Some(p.name.clone()),
+                prog_type: p.prog_type.map(|t| t.name().to_string()),
+                verdict,
+                error: Some(error),
+                diagnostics: Vec::new(),
+                stats: Stats {
+                    insns: p.insns.len(),
+                    ..Stats::default()
+                },
+            });
+        }
+    }
+    let text = match common.format {
+        Format::Json => serde_json::to_string_pretty(&report).expect("json") + "\n",
+        _ => check::render_text(&report),
+    };
+    let rc = emit(common, &text);
+    if rc != 0 { rc } else { report.exit_code() }
+}
+
+fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
+    if list || code.is_none() {
+        for c in CODES {
+            println!("{}  {:<22} {}", c.code, c.name, c.summary);
+        }
+        return 0;
+    }
+    let code = code.unwrap_or_default().to_ascii_uppercase();
+    match CODES.iter().find(|c| c.code == code) {
+        Some(c) => {
+            println!("{} ({}): {}", c.code, c.name, c.summary);
+            0
+        }
+        None => usage_error(&format!(
+            "unknown code '{code}'; `bpfproof explain --list` lists them"
+        )),
+    }
+}

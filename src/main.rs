@@ -1,0 +1,9 @@
+//! The bpfproof command line (contract: `CLI.md`).
+
+mod cli;
+mod glob;
+
+fn main() {
+    let code = cli::run();
+    std::process::exit(code);
+}

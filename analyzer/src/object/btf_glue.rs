@@ -151,7 +151,7 @@ pub fn apply_core(
     let mut out = Vec::new();
     for relo in &ext.core {
         let idx = relo.insn_off_bytes as usize / INSN_SIZE;
-        if relo.insn_off_bytes as usize % INSN_SIZE != 0 || idx >= insns.len() {
+        if !(relo.insn_off_bytes as usize).is_multiple_of(INSN_SIZE) || idx >= insns.len() {
             bail!(
                 "BPF910",
                 "section {sec}: CO-RE relocation at byte offset {} is outside the code",

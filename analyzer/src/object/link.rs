@@ -483,7 +483,7 @@ fn build_program(cx: &Ctx<'_>, si: usize, f: &FuncSym, opts: &LoadOptions) -> Pr
     prog
 }
 
-fn find_func<'a>(sections: &'a [Section], sec: usize, insn: usize) -> Option<(usize, &'a FuncSym)> {
+fn find_func(sections: &[Section], sec: usize, insn: usize) -> Option<(usize, &FuncSym)> {
     let si = sections.iter().position(|s| s.index == sec)?;
     let f = sections[si].funcs.iter().find(|f| f.start == insn)?;
     Some((si, f))

@@ -131,7 +131,7 @@ pub fn legacy_maps(elf: &Elf, sec: &ElfSection) -> Result<Vec<MapDef>, LoadError
         return Ok(Vec::new());
     }
     let size = sec.data.len();
-    if size % syms.len() != 0 {
+    if !size.is_multiple_of(syms.len()) {
         bail!(
             "BPF908",
             "legacy maps section: size {size} is not a multiple of {} maps",
@@ -148,7 +148,7 @@ pub fn legacy_maps(elf: &Elf, sec: &ElfSection) -> Result<Vec<MapDef>, LoadError
     let mut out = Vec::new();
     for s in syms {
         let off = s.value as usize;
-        if off % rec != 0 || off + rec > size {
+        if !off.is_multiple_of(rec) || off + rec > size {
             bail!(
                 "BPF908",
                 "legacy map '{}' at offset {off} does not fit in the maps section",
@@ -173,7 +173,7 @@ pub fn legacy_maps(elf: &Elf, sec: &ElfSection) -> Result<Vec<MapDef>, LoadError
             value_size: rd(2),
             max_entries: rd(3),
             map_flags: rd(4),
-            numa_node: if rec >= 28 && rec < 36 { rd(6) } else { 0 },
+            numa_node: if (28..36).contains(&rec) { rd(6) } else { 0 },
             pinning: if rec >= 36 { rd(6) } else { 0 },
             map_extra: 0,
             inner: None,

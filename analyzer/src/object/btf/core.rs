@@ -137,7 +137,7 @@ pub fn essential_name(name: &str) -> &str {
     &name[..essential_name_len(name)]
 }
 
-fn skip<'b>(btf: &'b Btf, id: u32) -> Result<(u32, &'b BtfType), BtfError> {
+fn skip(btf: &Btf, id: u32) -> Result<(u32, &BtfType), BtfError> {
     btf.skip_mods_checked(id).ok_or_else(|| {
         core_err(format!(
             "type [{id}] is invalid or part of a modifier cycle"
@@ -879,7 +879,7 @@ fn calc_relo(
             let unsigned_int = |x: &BtfType| matches!(x.kind, BtfTypeKind::Int { encoding, .. } if encoding != BTF_INT_SIGNED);
             let ptrs = matches!(lt.kind, BtfTypeKind::Ptr { .. })
                 && matches!(tt.kind, BtfTypeKind::Ptr { .. });
-            if !ptrs && !(unsigned_int(lt) && unsigned_int(tt)) {
+            if !(ptrs || (unsigned_int(lt) && unsigned_int(tt))) {
                 res.fail_memsz_adjust = true;
             }
         }
@@ -1189,4 +1189,23 @@ pub fn apply_core_relo(
         }
     };
     patch_insn(insns, insn_idx, &res, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn essential_names() {
+        assert_eq!(essential_name("task_struct"), "task_struct");
+        assert_eq!(essential_name("task_struct___x"), "task_struct");
+        assert_eq!(essential_name("task_struct___2"), "task_struct");
+        assert_eq!(essential_name("a___b___c"), "a___b");
+        assert_eq!(essential_name("____x"), "____x");
+        assert_eq!(essential_name("x____y"), "x____y");
+        assert_eq!(essential_name("x___"), "x___");
+        assert_eq!(essential_name("___x"), "___x");
+        assert_eq!(essential_name(""), "");
+        assert_eq!(essential_name("é___x"), "é");
+    }
 }

@@ -364,7 +364,7 @@ fn parse_subsection<'a>(
     if len == 0 {
         return Ok(None);
     }
-    if off % 4 != 0 {
+    if !off.is_multiple_of(4) {
         return Err(bad(format!("{what} subsection is not 4-byte aligned")));
     }
     let start = u64::from(hdr_len) + u64::from(off);
@@ -374,7 +374,7 @@ fn parse_subsection<'a>(
     }
     let sub = &data[start as usize..end as usize];
     let rec_size = le_u32(sub, 0).ok_or_else(|| bad(format!("{what} record size not found")))?;
-    if rec_size < min_rec || rec_size % 4 != 0 {
+    if rec_size < min_rec || !rec_size.is_multiple_of(4) {
         return Err(bad(format!("{what} has invalid record size {rec_size}")));
     }
     let mut pos = 4usize;

@@ -99,10 +99,10 @@ impl Btf {
         if u64::from(type_off) + u64::from(type_len) > u64::from(str_off) {
             return Err(malformed("type section overlaps string section"));
         }
-        if type_off % 4 != 0 {
+        if !type_off.is_multiple_of(4) {
             return Err(malformed("type section is not 4-byte aligned"));
         }
-        let strings = &meta[str_off as usize..(str_off + str_len) as usize];
+        let strings = &meta[str_off as usize..str_off as usize + str_len as usize];
         if strings.is_empty()
             || str_len > BTF_MAX_STR_OFFSET
             || strings[0] != 0
@@ -110,7 +110,7 @@ impl Btf {
         {
             return Err(malformed("invalid string section"));
         }
-        let type_data = &meta[type_off as usize..(type_off + type_len) as usize];
+        let type_data = &meta[type_off as usize..type_off as usize + type_len as usize];
         let mut btf = Btf {
             types: vec![BtfType::VOID],
             strings: strings.to_vec(),
@@ -408,14 +408,13 @@ impl Btf {
                             malformed(format!("VAR '{var_name}': offset too large"))
                         })?;
                     }
-                    if sym.hidden {
-                        if let Some(BtfType {
+                    if sym.hidden
+                        && let Some(BtfType {
                             kind: BtfTypeKind::Var { linkage, .. },
                             ..
                         }) = self.types.get_mut(var_id)
-                        {
-                            *linkage = VarLinkage::Static;
-                        }
+                    {
+                        *linkage = VarLinkage::Static;
                     }
                 }
             }
@@ -430,17 +429,19 @@ impl Btf {
 
     /// A C-like spelling of type `id` for diagnostics (e.g. `struct task_struct *`).
     pub fn type_to_string(&self, id: u32) -> String {
-        let mut s = self.type_to_string_depth(id, MAX_RESOLVE_DEPTH);
-        if s.ends_with(' ') {
-            s.pop();
-        }
-        s
+        let mut budget = 256usize;
+        self.type_str(id, MAX_RESOLVE_DEPTH, &mut budget)
+            .trim_end()
+            .to_string()
     }
 
-    fn type_to_string_depth(&self, id: u32, depth: usize) -> String {
-        if depth == 0 {
+    /// `type_to_string` with a depth bound and a node budget (so adversarial
+    /// BTF with wide, deep FUNC_PROTOs stays cheap).
+    fn type_str(&self, id: u32, depth: usize, budget: &mut usize) -> String {
+        if depth == 0 || *budget == 0 {
             return "...".to_string();
         }
+        *budget -= 1;
         let Some(t) = self.type_by_id(id) else {
             return format!("<bad type {id}>");
         };
@@ -452,49 +453,65 @@ impl Btf {
                 format!("{prefix} {name}")
             }
         };
-        let inner = |tid: u32| self.type_to_string_depth(tid, depth - 1);
         match &t.kind {
             BtfTypeKind::Void => "void".to_string(),
             BtfTypeKind::Int { .. } | BtfTypeKind::Float { .. } | BtfTypeKind::Typedef { .. } => {
                 name.to_string()
             }
             BtfTypeKind::Ptr { target } => {
-                let s = inner(*target);
+                if let Some(BtfType {
+                    kind: BtfTypeKind::FuncProto { .. },
+                    ..
+                }) = self.type_by_id(*target)
+                {
+                    let (ret, params) = self.proto_strs(*target, depth - 1, budget);
+                    return format!("{ret} (*)({params})");
+                }
+                let s = self.type_str(*target, depth - 1, budget);
                 if s.ends_with('*') {
                     format!("{s}*")
                 } else {
                     format!("{s} *")
                 }
             }
-            BtfTypeKind::Array { elem, nelems, .. } => format!("{}[{nelems}]", inner(*elem)),
+            BtfTypeKind::Array { elem, nelems, .. } => {
+                format!("{}[{nelems}]", self.type_str(*elem, depth - 1, budget))
+            }
             BtfTypeKind::Struct { .. } => named("struct"),
             BtfTypeKind::Union { .. } => named("union"),
             BtfTypeKind::Enum { .. } | BtfTypeKind::Enum64 { .. } => named("enum"),
             BtfTypeKind::Fwd { is_union } => named(if *is_union { "union" } else { "struct" }),
-            BtfTypeKind::Volatile { target } => format!("volatile {}", inner(*target)),
-            BtfTypeKind::Const { target } => format!("const {}", inner(*target)),
-            BtfTypeKind::Restrict { target } => format!("{} restrict", inner(*target)),
-            BtfTypeKind::TypeTag { target } => {
-                format!(
-                    "{} __attribute__((btf_type_tag(\"{name}\")))",
-                    inner(*target)
-                )
+            BtfTypeKind::Volatile { target } => {
+                format!("volatile {}", self.type_str(*target, depth - 1, budget))
             }
+            BtfTypeKind::Const { target } => {
+                format!("const {}", self.type_str(*target, depth - 1, budget))
+            }
+            BtfTypeKind::Restrict { target } => {
+                format!("{} restrict", self.type_str(*target, depth - 1, budget))
+            }
+            BtfTypeKind::TypeTag { target } => format!(
+                "{} __attribute__((btf_type_tag(\"{name}\")))",
+                self.type_str(*target, depth - 1, budget)
+            ),
             BtfTypeKind::Func { proto, .. } => {
-                let (ret, params) = self.proto_strings(*proto, depth);
+                let (ret, params) = self.proto_strs(*proto, depth - 1, budget);
                 format!("{ret} {name}({params})")
             }
             BtfTypeKind::FuncProto { .. } => {
-                let (ret, params) = self.proto_strings(id, depth);
-                format!("{ret} (*)({params})")
+                let (ret, params) = self.proto_strs(id, depth, budget);
+                format!("{ret} ({params})")
             }
-            BtfTypeKind::Var { target, .. } => format!("{} {name}", inner(*target)),
+            BtfTypeKind::Var { target, .. } => {
+                format!("{} {name}", self.type_str(*target, depth - 1, budget))
+            }
             BtfTypeKind::Datasec { .. } => format!("SEC(\"{name}\")"),
-            BtfTypeKind::DeclTag { target, .. } => inner(*target),
+            BtfTypeKind::DeclTag { target, .. } => self.type_str(*target, depth - 1, budget),
         }
     }
 
-    fn proto_strings(&self, proto: u32, depth: usize) -> (String, String) {
+    /// Return type and parameter list of FUNC_PROTO `proto`, as strings.
+    fn proto_strs(&self, proto: u32, depth: usize, budget: &mut usize) -> (String, String) {
         let Some(BtfType {
             kind: BtfTypeKind::FuncProto { ret, params },
             ..
@@ -502,17 +519,22 @@ impl Btf {
         else {
             return ("?".to_string(), "?".to_string());
         };
-        let ret_s = self.type_to_string_depth(*ret, depth - 1);
-        let ps: Vec<String> = params
-            .iter()
-            .map(|p| {
-                if p.type_id == 0 {
-                    "...".to_string()
-                } else {
-                    self.type_to_string_depth(p.type_id, depth - 1)
-                }
-            })
-            .collect();
+        if depth == 0 {
+            return ("...".to_string(), "...".to_string());
+        }
+        let ret_s = self.type_str(*ret, depth - 1, budget);
+        let mut ps = Vec::with_capacity(params.len().min(16));
+        for p in params {
+            if *budget == 0 {
+                ps.push("...".to_string());
+                break;
+            }
+            ps.push(if p.type_id == 0 {
+                "...".to_string()
+            } else {
+                self.type_str(p.type_id, depth - 1, budget)
+            });
+        }
         let params_s = if ps.is_empty() {
             "void".to_string()
         } else {

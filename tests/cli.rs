@@ -1,0 +1,148 @@
+//! End-to-end tests of the `bpfproof` binary: exit codes, JSON shapes
+//! (CLI.md), and snapshots of what users see.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn bpfproof(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bpfproof"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run bpfproof")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+#[test]
+fn list_json_follows_the_contract() {
+    let o = bpfproof(&["list", "--format", "json", "corpus/programs/xdp_fw.bpf.o"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let obj = &v["objects"][0];
+    assert_eq!(obj["object"], "corpus/programs/xdp_fw.bpf.o");
+    assert_eq!(obj["license"], "GPL");
+    let p = &obj["programs"][0];
+    assert_eq!(p["name"], "xdp_fw");
+    assert_eq!(p["section"], "xdp");
+    assert_eq!(p["prog_type"], "xdp");
+    assert!(p["insns"].as_u64().unwrap() > 50);
+    assert!(p["subprograms"].is_array());
+    let maps = obj["maps"].as_array().expect("maps");
+    let m = maps
+        .iter()
+        .find(|m| m["name"] == "blocked_v4")
+        .expect("blocked_v4");
+    assert_eq!(m["type"], "hash");
+    assert_eq!(m["key_size"], 4);
+    assert_eq!(m["max_entries"], 4096);
+}
+
+#[test]
+fn unreadable_objects_are_reported_and_the_rest_still_processed() {
+    let bad = std::env::temp_dir().join("bpfproof-cli-test-garbage.o");
+    std::fs::write(&bad, b"\x7fELF garbage").expect("write");
+    let bad = bad.to_str().expect("utf-8 path");
+    let o = bpfproof(&[
+        "list",
+        "--format",
+        "json",
+        bad,
+        "corpus/programs/socket_filter.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["objects"][0]["error"]["code"], "BPF902");
+    assert!(
+        v["objects"][0]["programs"]
+            .as_array()
+            .expect("array")
+            .is_empty()
+    );
+    assert_eq!(v["objects"][1]["programs"][0]["name"], "socket_filter");
+
+    let o = bpfproof(&["list", "does/not/exist.o"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("BPF901"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(bpfproof(&["list"]).status.code(), Some(2));
+    assert_eq!(bpfproof(&["frobnicate"]).status.code(), Some(2));
+    let o = bpfproof(&[
+        "list",
+        "--type",
+        "no_such_type",
+        "corpus/programs/xdp_fw.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = bpfproof(&["disasm", "-p", "nope", "corpus/programs/xdp_fw.bpf.o"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(bpfproof(&["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn disasm_with_source_snapshot() {
+    let o = bpfproof(&["disasm", "--source", "corpus/programs/bad_pkt_bounds.bpf.o"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn disasm_names_maps_helpers_and_subprograms() {
+    let o = bpfproof(&["disasm", "corpus/programs/subprogs.bpf.o"]);
+    let s = stdout(&o);
+    assert!(s.contains("r1 = map[ttl_hist]"), "{s}");
+    assert!(s.contains("call bpf_map_lookup_elem#1"), "{s}");
+    assert!(s.contains("ttl_bucket:"), "{s}");
+    let o = bpfproof(&["disasm", "corpus/programs/kfunc_task.bpf.o"]);
+    assert!(
+        stdout(&o).contains("call bpf_task_from_pid#"),
+        "{}",
+        stdout(&o)
+    );
+    let o = bpfproof(&[
+        "disasm",
+        "--format",
+        "json",
+        "-p",
+        "xdp_*",
+        "corpus/programs/global_config.bpf.o",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let insns = v["programs"][0]["insns"].as_array().expect("insns");
+    assert!(
+        insns
+            .iter()
+            .any(|i| i["text"].as_str().unwrap().contains("map[.rodata][0]+"))
+    );
+}
+
+#[test]
+fn check_says_unsupported_until_the_engine_exists() {
+    let o = bpfproof(&["check", "--format", "json", "corpus/programs/xdp_fw.bpf.o"]);
+    assert_eq!(o.status.code(), Some(3), "unsupported must never exit 0");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["kernel"], "6.18");
+    let r = &v["results"][0];
+    assert_eq!(r["verdict"], "unsupported");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unsupported:")
+    );
+    assert_eq!(r["program"], "xdp_fw");
+}

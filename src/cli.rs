@@ -2,6 +2,7 @@
 
 use crate::glob::glob_match;
 use bpfproof_analyzer::diag::codes::CODES;
+use bpfproof_analyzer::engine;
 use bpfproof_analyzer::object::{self, LoadError, LoadOptions, Object, btf::Btf};
 use bpfproof_analyzer::platform::ProgType;
 use bpfproof_reports::check::{CheckReport, CheckResult, ErrorDetail, Stats, Verdict};
@@ -277,7 +278,7 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
         Ok(o) => o,
         Err(e) => return usage_error(&e),
     };
-    let _ = unprivileged;
+    let check_opts = engine::CheckOptions { unprivileged };
     let keep = keep_fn(common);
     let mut report = CheckReport::new();
     for path in objects {
@@ -304,53 +305,31 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
             }
         };
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {
-            let (verdict, error) = if let Some(e) = &p.load_error {
-                (
-                    Verdict::Error,
-                    ErrorDetail {
-                        code: e.code.into(),
-                        message: e.message.clone(),
-                        insn: None,
-                        source: None,
-                    },
-                )
-            } else if p.prog_type.is_none() {
-                (
-                    Verdict::Error,
-                    ErrorDetail {
-                        code: "BPF912".into(),
-                        message: format!(
-                            "section '{}' does not name a program type; pass --type",
-                            p.section
-                        ),
-                        insn: None,
-                        source: None,
-                    },
-                )
-            } else {
-                let src = p.line_info.first().map(|l| SourceEntry {
+            let out = engine::check_program(&obj, p, &check_opts);
+            let verdict = match out.verdict {
+                engine::Verdict::Accept => Verdict::Accept,
+                engine::Verdict::Reject => Verdict::Reject,
+                engine::Verdict::Unsupported => Verdict::Unsupported,
+                engine::Verdict::Error => Verdict::Error,
+            };
+            let error = out.finding.map(|f| ErrorDetail {
+                code: f.code.to_string(),
+                message: f.message,
+                insn: f.insn,
+                source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
                     file: l.file.clone(),
                     line: l.line,
                     column: l.col,
                     text: l.text.clone(),
-                });
-                (
-                    Verdict::Unsupported,
-                    ErrorDetail {
-                        code: "BPF990".into(),
-                        message: "unsupported: the verifier engine is not implemented yet; no verdict can be predicted".into(),
-                        insn: None,
-                        source: src.filter(|_| false),
-                    },
-                )
-            };
+                }),
+            });
             report.results.push(CheckResult {
                 object: name.clone(),
                 section: Some(p.section.clone()),
                 program: Some(p.name.clone()),
                 prog_type: p.prog_type.map(|t| t.name().to_string()),
                 verdict,
-                error: Some(error),
+                error,
                 diagnostics: Vec::new(),
                 stats: Stats {
                     insns: p.insns.len(),

@@ -30,8 +30,56 @@ pub struct Scalar {
     pub u32_max: u32,
 }
 
-/// Number of `__reg_deduce_bounds` rounds in `reg_bounds_sync` (3 in current mainline/bpf-next).
+/// Number of `__reg_deduce_bounds` rounds in `reg_bounds_sync` (3 in Linux 6.12).
 pub const DEDUCE_ROUNDS: usize = 3;
+
+/// Verifier behaviour that is newer than Linux 6.12 and therefore off by default.
+///
+/// Every flag is `false` in [`KernelFeatures::LINUX_6_12`] (= `Default`), which
+/// mirrors the 6.12 `kernel/bpf/verifier.c`. The flags re-enable transfer
+/// functions the crate originally took from a bpf-next snapshot; that snapshot
+/// was never checked against a released kernel, so enable a flag only after
+/// confirming the target kernel has the corresponding code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct KernelFeatures {
+    /// Range tracking for `BPF_DIV`/`BPF_MOD` by constants (6.12: dst marked unknown).
+    pub div_mod_tracking: bool,
+    /// Range tracking for `BPF_NEG` (6.12: dst marked unknown).
+    pub neg_tracking: bool,
+    /// Tnum byte swaps for `BPF_END` (6.12: dst marked unknown).
+    pub end_tracking: bool,
+    /// Add/sub keep the wrapped unsigned range when both bounds wrap (6.12: any
+    /// unsigned overflow of add, or `umin < src.umax` for sub, gives unbounded).
+    pub add_sub_wrap: bool,
+    /// Multiplication through signed/unsigned overflow checks of the products
+    /// (6.12: non-negative operands with maxima <= U16_MAX/U32_MAX only).
+    pub mul_overflow_checks: bool,
+    /// Same-register branch prediction (`if rX op rX`) without refinement
+    /// (6.12: ordinary `is_scalar_branch_taken` and aliased refinement).
+    pub same_reg_branch: bool,
+}
+
+impl KernelFeatures {
+    /// Exactly Linux 6.12 (6.12.117 source): no newer behaviour.
+    pub const LINUX_6_12: KernelFeatures = KernelFeatures {
+        div_mod_tracking: false,
+        neg_tracking: false,
+        end_tracking: false,
+        add_sub_wrap: false,
+        mul_overflow_checks: false,
+        same_reg_branch: false,
+    };
+
+    /// Everything the crate's earlier bpf-next snapshot implemented (unverified).
+    pub const BPF_NEXT_SNAPSHOT: KernelFeatures = KernelFeatures {
+        div_mod_tracking: true,
+        neg_tracking: true,
+        end_tracking: true,
+        add_sub_wrap: true,
+        mul_overflow_checks: true,
+        same_reg_branch: true,
+    };
+}
 
 /// Byte-order operation of `BPF_END`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -189,6 +237,10 @@ pub struct Branches {
     pub taken: Option<(Scalar, Scalar)>,
     /// States of `(dst, src)` on the fall-through (false) branch, `None` if not explored/infeasible.
     pub not_taken: Option<(Scalar, Scalar)>,
+    /// `reg_bounds_sanity_check` failed for a refined register ("REG INVARIANTS
+    /// VIOLATION"). 6.12 then resets that register's ranges (tnum kept) and goes
+    /// on; with `BPF_F_TEST_REG_INVARIANTS` the program is rejected instead.
+    pub invariant_violation: bool,
 }
 
 impl Default for Scalar {
@@ -430,7 +482,7 @@ impl Scalar {
             self.u32_max = self.u32_max.min(self.s32_max as u32);
         } else if self.u32_max < self.s32_min as u32 {
             // s32 range crosses the sign boundary; u32 range overlaps only its
-            // non-negative part (32-bit twin of the s64 case, bpf-next).
+            // non-negative part (present in 6.12.117's __reg32_deduce_bounds).
             self.s32_min = self.u32_min as i32;
             self.u32_max = self.u32_max.min(self.s32_max as u32);
         } else if (self.s32_max as u32) < self.u32_min {
@@ -471,6 +523,18 @@ impl Scalar {
         let new_smax = ((self.smax as u64 & hi) | self.u32_max as u64) as i64;
         self.smin = self.smin.max(new_smin);
         self.smax = self.smax.min(new_smax);
+
+        // if s32 can be treated as a valid u32 range, use it as well
+        if (self.s32_min as u32) <= (self.s32_max as u32) {
+            let new_umin = (self.umin & hi) | self.s32_min as u32 as u64;
+            let new_umax = (self.umax & hi) | self.s32_max as u32 as u64;
+            self.umin = self.umin.max(new_umin);
+            self.umax = self.umax.min(new_umax);
+            let new_smin = ((self.smin as u64 & hi) | self.s32_min as u32 as u64) as i64;
+            let new_smax = ((self.smax as u64 & hi) | self.s32_max as u32 as u64) as i64;
+            self.smin = self.smin.max(new_smin);
+            self.smax = self.smax.min(new_smax);
+        }
 
         if self.s32_min >= 0 && self.smin >= i32::MIN as i64 && self.smax <= i32::MAX as i64 {
             self.smin = self.s32_min as i64;
@@ -638,52 +702,172 @@ impl Scalar {
         debug_assert!(self.is_valid(), "invariant violation after {ctx}: {self:?}");
     }
 
-    /// Abstract transfer of one ALU instruction on scalars (kernel `adjust_scalar_min_max_vals` / `check_alu_op`).
+    /// Abstract transfer of one ALU instruction on scalars as in Linux 6.12
+    /// (kernel `adjust_scalar_min_max_vals` / `check_alu_op`).
+    ///
+    /// When 6.12's `maybe_fork_scalars` would split the state (`AND`/`OR` with a
+    /// constant of a `[-1, 0]` register) this returns the join of both paths;
+    /// use [`Scalar::alu_forked`] for the exact per-path results.
     pub fn alu(op: AluOp, is_64: bool, dst: &Scalar, src: &Scalar) -> Scalar {
-        let r = alu_impl(op, is_64, *dst, *src);
-        r.debug_check("alu");
-        r
+        Scalar::alu_with(KernelFeatures::LINUX_6_12, op, is_64, dst, src)
     }
 
-    /// Kernel `is_branch_taken` for two scalars in distinct registers: `Some(true)` always, `Some(false)` never.
+    /// [`Scalar::alu`] with explicitly selected post-6.12 behaviour.
+    pub fn alu_with(
+        features: KernelFeatures,
+        op: AluOp,
+        is_64: bool,
+        dst: &Scalar,
+        src: &Scalar,
+    ) -> Scalar {
+        let (r, fork) = Scalar::alu_forked_with(features, op, is_64, dst, src);
+        match fork {
+            Some(f) => r.join(&f),
+            None => r,
+        }
+    }
+
+    /// Exact 6.12 result(s): the current path, plus the state 6.12's
+    /// `maybe_fork_scalars` pushes for later exploration (dst re-executed as 0).
+    pub fn alu_forked(op: AluOp, is_64: bool, dst: &Scalar, src: &Scalar) -> (Scalar, Option<Scalar>) {
+        Scalar::alu_forked_with(KernelFeatures::LINUX_6_12, op, is_64, dst, src)
+    }
+
+    /// [`Scalar::alu_forked`] with explicitly selected post-6.12 behaviour.
+    pub fn alu_forked_with(
+        features: KernelFeatures,
+        op: AluOp,
+        is_64: bool,
+        dst: &Scalar,
+        src: &Scalar,
+    ) -> (Scalar, Option<Scalar>) {
+        if matches!(op, AluOp::And | AluOp::Or) && src.var_off.is_const() {
+            // maybe_fork_scalars: chooses the width from dst's ranges, not the insn class.
+            let fork = if dst.smin == -1 && dst.smax == 0 {
+                let mut zero = *dst;
+                mark_known(&mut zero, 0);
+                let mut ones = *dst;
+                mark_known(&mut ones, u64::MAX);
+                Some((ones, zero))
+            } else if dst.s32_min == -1 && dst.s32_max == 0 {
+                let mut zero = *dst;
+                zero.mark32_known(0);
+                let mut ones = *dst;
+                ones.mark32_known(u64::MAX);
+                Some((ones, zero))
+            } else {
+                None
+            };
+            if let Some((ones, zero)) = fork {
+                let a = alu_impl(features, op, is_64, ones, *src);
+                let b = alu_impl(features, op, is_64, zero, *src);
+                a.debug_check("alu");
+                b.debug_check("alu");
+                return (a, Some(b));
+            }
+        }
+        let r = alu_impl(features, op, is_64, *dst, *src);
+        r.debug_check("alu");
+        (r, None)
+    }
+
+    /// Kernel `is_branch_taken` for two scalars: `Some(true)` always, `Some(false)` never.
     pub fn branch_taken(r1: &Scalar, r2: &Scalar, op: JmpOp, is_jmp32: bool) -> Option<bool> {
         is_scalar_branch_taken(r1, r2, op, is_jmp32, false)
     }
 
     /// Kernel `is_branch_taken` when both operands are the same register (`if rX op rX`).
+    ///
+    /// 6.12 has no special case: this is `is_scalar_branch_taken(r, r)`.
     pub fn branch_taken_same_reg(r: &Scalar, op: JmpOp, is_jmp32: bool) -> Option<bool> {
-        is_scalar_branch_taken(r, r, op, is_jmp32, true)
+        Scalar::branch_taken_same_reg_with(KernelFeatures::LINUX_6_12, r, op, is_jmp32)
     }
 
-    /// Kernel `regs_refine_cond_op` + `reg_bounds_sync` for one branch; `None` if invariants break (infeasible).
-    pub fn refine(r1: &Scalar, r2: &Scalar, op: JmpOp, is_jmp32: bool) -> Option<(Scalar, Scalar)> {
+    /// [`Scalar::branch_taken_same_reg`] with explicitly selected post-6.12 behaviour.
+    pub fn branch_taken_same_reg_with(
+        features: KernelFeatures,
+        r: &Scalar,
+        op: JmpOp,
+        is_jmp32: bool,
+    ) -> Option<bool> {
+        is_scalar_branch_taken(r, r, op, is_jmp32, features.same_reg_branch)
+    }
+
+    /// Kernel `regs_refine_cond_op` + `reg_bounds_sync` + `reg_bounds_sanity_check`
+    /// for one branch. The flag reports an invariant violation; as 6.12 does
+    /// without `BPF_F_TEST_REG_INVARIANTS`, the offending register's ranges have
+    /// then been reset to unbounded (its tnum is kept).
+    pub fn refine(r1: &Scalar, r2: &Scalar, op: JmpOp, is_jmp32: bool) -> ((Scalar, Scalar), bool) {
         let mut a = *r1;
         let mut b = *r2;
         regs_refine_cond_op(&mut a, &mut b, op, is_jmp32);
         a.sync();
         b.sync();
-        if a.is_valid() && b.is_valid() {
-            Some((a, b))
-        } else {
-            None
-        }
+        let va = sanity_check(&mut a);
+        let vb = sanity_check(&mut b);
+        ((a, b), va || vb)
     }
 
-    /// Both branches of `if r1 op r2` (kernel `reg_set_min_max`, kernel `check_cond_jmp_op` pruning by `is_branch_taken`).
+    /// [`Scalar::refine`] for `if rX op rX`: 6.12 passes the same register as
+    /// both operands, so writes to one are seen through the other, and the
+    /// register is synced twice.
+    pub fn refine_same_reg(r: &Scalar, op: JmpOp, is_jmp32: bool) -> (Scalar, bool) {
+        let mut a = *r;
+        refine_same_reg_op(&mut a, op, is_jmp32);
+        a.sync();
+        a.sync();
+        let v = sanity_check(&mut a);
+        (a, v)
+    }
+
+    /// Both branches of `if r1 op r2` (kernel `check_cond_jmp_op`: `is_branch_taken`, then `reg_set_min_max`).
     pub fn reg_set_min_max(r1: &Scalar, r2: &Scalar, op: JmpOp, is_jmp32: bool) -> Branches {
         match Scalar::branch_taken(r1, r2, op, is_jmp32) {
             Some(true) => Branches {
                 taken: Some((*r1, *r2)),
                 not_taken: None,
+                invariant_violation: false,
             },
             Some(false) => Branches {
                 taken: None,
                 not_taken: Some((*r1, *r2)),
+                invariant_violation: false,
             },
-            None => Branches {
-                taken: Scalar::refine(r1, r2, op, is_jmp32),
-                not_taken: Scalar::refine(r1, r2, op.reverse(), is_jmp32),
+            None => {
+                let (t, vt) = Scalar::refine(r1, r2, op, is_jmp32);
+                let (f, vf) = Scalar::refine(r1, r2, op.reverse(), is_jmp32);
+                Branches {
+                    taken: Some(t),
+                    not_taken: Some(f),
+                    invariant_violation: vt || vf,
+                }
+            }
+        }
+    }
+
+    /// Both branches of `if rX op rX` (same register on both sides), as 6.12's
+    /// `check_cond_jmp_op` handles it. Each tuple holds the register twice.
+    pub fn reg_set_min_max_same_reg(r: &Scalar, op: JmpOp, is_jmp32: bool) -> Branches {
+        match Scalar::branch_taken_same_reg(r, op, is_jmp32) {
+            Some(true) => Branches {
+                taken: Some((*r, *r)),
+                not_taken: None,
+                invariant_violation: false,
             },
+            Some(false) => Branches {
+                taken: None,
+                not_taken: Some((*r, *r)),
+                invariant_violation: false,
+            },
+            None => {
+                let (t, vt) = Scalar::refine_same_reg(r, op, is_jmp32);
+                let (f, vf) = Scalar::refine_same_reg(r, op.reverse(), is_jmp32);
+                Branches {
+                    taken: Some((t, t)),
+                    not_taken: Some((f, f)),
+                    invariant_violation: vt || vf,
+                }
+            }
         }
     }
 
@@ -849,8 +1033,9 @@ fn sext_limits(size: u8) -> (i64, i64) {
     }
 }
 
-/// Kernel `is_safe_to_compute_dst_reg_range`.
-fn is_safe_to_compute(op: AluOp, is_64: bool, src: &Scalar) -> bool {
+/// Kernel `is_safe_to_compute_dst_reg_range` (6.12: only ADD, SUB, AND, XOR, OR,
+/// MUL and in-range constant shifts; everything else makes dst unknown).
+fn is_safe_to_compute(features: KernelFeatures, op: AluOp, is_64: bool, src: &Scalar) -> bool {
     let src_is_const = if !is_64 {
         src.var_off.subreg_is_const() && src.s32_min == src.s32_max && src.u32_min == src.u32_max
     } else {
@@ -858,21 +1043,29 @@ fn is_safe_to_compute(op: AluOp, is_64: bool, src: &Scalar) -> bool {
     };
     let bits: u64 = if is_64 { 64 } else { 32 };
     match op {
-        AluOp::Add
-        | AluOp::Sub
-        | AluOp::Neg
-        | AluOp::And
-        | AluOp::Xor
-        | AluOp::Or
-        | AluOp::Mul
-        | AluOp::End(..) => true,
-        AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod => src_is_const,
+        AluOp::Add | AluOp::Sub | AluOp::And | AluOp::Xor | AluOp::Or | AluOp::Mul => true,
+        AluOp::Neg => features.neg_tracking,
+        AluOp::End(..) => features.end_tracking,
+        AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod => {
+            features.div_mod_tracking && src_is_const
+        }
         AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => src_is_const && src.umax < bits,
         _ => false,
     }
 }
 
-fn alu_impl(op: AluOp, is_64: bool, mut dst: Scalar, src: Scalar) -> Scalar {
+/// Kernel `reg_bounds_sanity_check` outside `BPF_F_TEST_REG_INVARIANTS` mode:
+/// on violation `__mark_reg_unbounded` (tnum kept). Returns true on violation.
+fn sanity_check(r: &mut Scalar) -> bool {
+    if r.is_valid() {
+        false
+    } else {
+        r.mark_unbounded();
+        true
+    }
+}
+
+fn alu_impl(features: KernelFeatures, op: AluOp, is_64: bool, mut dst: Scalar, src: Scalar) -> Scalar {
     let alu32 = !is_64;
     match op {
         AluOp::Mov => {
@@ -913,31 +1106,39 @@ fn alu_impl(op: AluOp, is_64: bool, mut dst: Scalar, src: Scalar) -> Scalar {
         AluOp::End(..) => (true, false),
         _ => (alu32, is_64),
     };
-    if !is_safe_to_compute(op, is_64, &src) {
+    // 6.12: unsafe ops (and BPF_NEG/BPF_END via check_reg_arg(DST_OP)) get
+    // __mark_reg_unknown: the whole 64-bit register, no zero extension.
+    if !is_safe_to_compute(features, op, is_64, &src) {
         return Scalar::unknown();
     }
+    let wrap = features.add_sub_wrap;
     match op {
         AluOp::Add => {
-            scalar32_add(&mut dst, &src);
-            scalar64_add(&mut dst, &src);
+            scalar32_add(&mut dst, &src, wrap);
+            scalar64_add(&mut dst, &src, wrap);
             dst.var_off = dst.var_off.add(src.var_off);
         }
         AluOp::Sub => {
-            scalar32_sub(&mut dst, &src);
-            scalar64_sub(&mut dst, &src);
+            scalar32_sub(&mut dst, &src, wrap);
+            scalar64_sub(&mut dst, &src, wrap);
             dst.var_off = dst.var_off.sub(src.var_off);
         }
         AluOp::Neg => {
             let fake = dst;
             dst = Scalar::constant(0);
-            scalar32_sub(&mut dst, &fake);
-            scalar64_sub(&mut dst, &fake);
+            scalar32_sub(&mut dst, &fake, wrap);
+            scalar64_sub(&mut dst, &fake, wrap);
             dst.var_off = fake.var_off.neg();
         }
         AluOp::Mul => {
             dst.var_off = dst.var_off.mul(src.var_off);
-            scalar32_mul(&mut dst, &src);
-            scalar64_mul(&mut dst, &src);
+            if features.mul_overflow_checks {
+                scalar32_mul_checked(&mut dst, &src);
+                scalar64_mul_checked(&mut dst, &src);
+            } else {
+                scalar32_mul(&mut dst, &src);
+                scalar64_mul(&mut dst, &src);
+            }
         }
         AluOp::Div | AluOp::Sdiv => {
             if (alu32 && src.u32_min == 0) || (!alu32 && src.umin == 0) {
@@ -1007,7 +1208,8 @@ fn alu_impl(op: AluOp, is_64: bool, mut dst: Scalar, src: Scalar) -> Scalar {
     dst
 }
 
-fn scalar32_add(dst: &mut Scalar, src: &Scalar) {
+/// Kernel `scalar32_min_max_add`; `wrap` keeps a range whose bounds both wrapped (post-6.12).
+fn scalar32_add(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     match (
         dst.s32_min.checked_add(src.s32_min),
         dst.s32_max.checked_add(src.s32_max),
@@ -1025,13 +1227,14 @@ fn scalar32_add(dst: &mut Scalar, src: &Scalar) {
     let (umax, max_ov) = dst.u32_max.overflowing_add(src.u32_max);
     dst.u32_min = umin;
     dst.u32_max = umax;
-    if !min_ov && max_ov {
+    if (!wrap && (min_ov || max_ov)) || (wrap && !min_ov && max_ov) {
         dst.u32_min = 0;
         dst.u32_max = u32::MAX;
     }
 }
 
-fn scalar64_add(dst: &mut Scalar, src: &Scalar) {
+/// Kernel `scalar_min_max_add`; `wrap` as in [`scalar32_add`].
+fn scalar64_add(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     match (
         dst.smin.checked_add(src.smin),
         dst.smax.checked_add(src.smax),
@@ -1049,13 +1252,14 @@ fn scalar64_add(dst: &mut Scalar, src: &Scalar) {
     let (umax, max_ov) = dst.umax.overflowing_add(src.umax);
     dst.umin = umin;
     dst.umax = umax;
-    if !min_ov && max_ov {
+    if (!wrap && (min_ov || max_ov)) || (wrap && !min_ov && max_ov) {
         dst.umin = 0;
         dst.umax = u64::MAX;
     }
 }
 
-fn scalar32_sub(dst: &mut Scalar, src: &Scalar) {
+/// Kernel `scalar32_min_max_sub` (6.12: unbounded if `u32_min < src.u32_max`).
+fn scalar32_sub(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     match (
         dst.s32_min.checked_sub(src.s32_max),
         dst.s32_max.checked_sub(src.s32_min),
@@ -1073,13 +1277,14 @@ fn scalar32_sub(dst: &mut Scalar, src: &Scalar) {
     let (umax, max_uf) = dst.u32_max.overflowing_sub(src.u32_min);
     dst.u32_min = umin;
     dst.u32_max = umax;
-    if min_uf && !max_uf {
+    if (!wrap && min_uf) || (wrap && min_uf && !max_uf) {
         dst.u32_min = 0;
         dst.u32_max = u32::MAX;
     }
 }
 
-fn scalar64_sub(dst: &mut Scalar, src: &Scalar) {
+/// Kernel `scalar_min_max_sub` (6.12: unbounded if `umin < src.umax`).
+fn scalar64_sub(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     match (
         dst.smin.checked_sub(src.smax),
         dst.smax.checked_sub(src.smin),
@@ -1097,13 +1302,56 @@ fn scalar64_sub(dst: &mut Scalar, src: &Scalar) {
     let (umax, max_uf) = dst.umax.overflowing_sub(src.umin);
     dst.umin = umin;
     dst.umax = umax;
-    if min_uf && !max_uf {
+    if (!wrap && min_uf) || (wrap && min_uf && !max_uf) {
         dst.umin = 0;
         dst.umax = u64::MAX;
     }
 }
 
+/// Kernel 6.12 `scalar32_min_max_mul`.
 fn scalar32_mul(dst: &mut Scalar, src: &Scalar) {
+    if src.s32_min < 0 || dst.s32_min < 0 {
+        dst.mark32_unbounded();
+        return;
+    }
+    if src.u32_max > u16::MAX as u32 || dst.u32_max > u16::MAX as u32 {
+        dst.mark32_unbounded();
+        return;
+    }
+    dst.u32_min *= src.u32_min;
+    dst.u32_max *= src.u32_max;
+    if dst.u32_max > i32::MAX as u32 {
+        dst.s32_min = i32::MIN;
+        dst.s32_max = i32::MAX;
+    } else {
+        dst.s32_min = dst.u32_min as i32;
+        dst.s32_max = dst.u32_max as i32;
+    }
+}
+
+/// Kernel 6.12 `scalar_min_max_mul`.
+fn scalar64_mul(dst: &mut Scalar, src: &Scalar) {
+    if src.smin < 0 || dst.smin < 0 {
+        dst.mark64_unbounded();
+        return;
+    }
+    if src.umax > u32::MAX as u64 || dst.umax > u32::MAX as u64 {
+        dst.mark64_unbounded();
+        return;
+    }
+    dst.umin *= src.umin;
+    dst.umax *= src.umax;
+    if dst.umax > i64::MAX as u64 {
+        dst.smin = i64::MIN;
+        dst.smax = i64::MAX;
+    } else {
+        dst.smin = dst.umin as i64;
+        dst.smax = dst.umax as i64;
+    }
+}
+
+/// Post-6.12 multiplication with product overflow checks.
+fn scalar32_mul_checked(dst: &mut Scalar, src: &Scalar) {
     // check_mul_overflow stores the wrapped product even on overflow; the
     // second multiplication is skipped when the first overflows (short-circuit ||).
     let (umax, ov1) = dst.u32_max.overflowing_mul(src.u32_max);
@@ -1133,7 +1381,8 @@ fn scalar32_mul(dst: &mut Scalar, src: &Scalar) {
     }
 }
 
-fn scalar64_mul(dst: &mut Scalar, src: &Scalar) {
+/// Post-6.12 multiplication with product overflow checks.
+fn scalar64_mul_checked(dst: &mut Scalar, src: &Scalar) {
     let (umax, ov1) = dst.umax.overflowing_mul(src.umax);
     dst.umax = umax;
     let ov = ov1 || {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod diag;
+pub mod engine;
 pub mod isa;
 pub mod object;
 pub mod platform;

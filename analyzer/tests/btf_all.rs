@@ -640,15 +640,19 @@ fn corrupted_inputs_never_panic() {
         let ext_raw = section(elf, ".BTF.ext").to_vec();
         let insns = insns_of(&f, sec);
         let mut rng = Lcg(seed);
-        let rounds = if data.len() > 10_000 { 300 } else { 1000 };
+        let rounds: u32 = if data.len() > 10_000 { 300 } else { 1000 };
         for round in 0..rounds {
             let mut b = btf_raw.clone();
             let mut e = ext_raw.clone();
             for _ in 0..1 + rng.next() % 4 {
-                let target = if round % 3 == 0 { &mut e } else { &mut b };
+                let target = if round.is_multiple_of(3) {
+                    &mut e
+                } else {
+                    &mut b
+                };
                 let i = (rng.next() as usize) % target.len();
                 target[i] ^= 1 << (rng.next() % 8);
-                if rng.next() % 4 == 0 {
+                if rng.next().is_multiple_of(4) {
                     target[i] = 0xff;
                 }
             }
@@ -657,7 +661,7 @@ fn corrupted_inputs_never_panic() {
             let Ok(ext) = BtfExt::parse(&e, &btf) else {
                 continue;
             };
-            if round % 4 != 0 {
+            if !round.is_multiple_of(4) {
                 continue;
             }
             let mut cache = CoreCache::new();

@@ -112,9 +112,25 @@ pub struct ExtForSection {
 pub fn load_btf(elf: &Elf, opts: &LoadOptions) -> Result<BtfInfo, LoadError> {
     let local = match elf.section_by_name(".BTF") {
         Some(s) => {
-            Some(Arc::new(Btf::parse(&s.data).map_err(|e| {
-                LoadError::new("BPF906", format!(".BTF: {e}"))
-            })?))
+            let mut btf =
+                Btf::parse(&s.data).map_err(|e| LoadError::new("BPF906", format!(".BTF: {e}")))?;
+            // libbpf's btf_fixup_datasec: sizes and offsets from the ELF.
+            btf.fixup_datasecs(
+                |name| elf.section_by_name(name).map(|s| s.size),
+                |name| {
+                    elf.symbols
+                        .iter()
+                        .find(|s| {
+                            s.name == name && s.kind == SymKind::Object && s.section.is_some()
+                        })
+                        .map(|s| btf::VarSymbol {
+                            offset: s.value,
+                            hidden: s.hidden,
+                        })
+                },
+            )
+            .map_err(|e| LoadError::new("BPF906", format!(".BTF: {e}")))?;
+            Some(Arc::new(btf))
         }
         None => None,
     };

@@ -84,6 +84,8 @@ pub struct ElfSymbol {
     pub global: bool,
     /// `STB_WEAK`.
     pub weak: bool,
+    /// Visibility `STV_HIDDEN` or `STV_INTERNAL`.
+    pub hidden: bool,
     /// Defining section, `None` when undefined (an extern) or absolute.
     pub section: Option<usize>,
 }
@@ -209,6 +211,7 @@ pub fn parse_elf(data: &[u8]) -> Result<Elf, LoadError> {
             kind,
             global: sym.st_bind() == elf::STB_GLOBAL,
             weak: sym.st_bind() == elf::STB_WEAK,
+            hidden: matches!(sym.st_other & 3, elf::STV_HIDDEN | elf::STV_INTERNAL),
             section,
         });
     }

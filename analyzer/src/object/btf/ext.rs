@@ -254,6 +254,12 @@ impl BtfExt {
                 .map(str::to_string)
                 .ok_or_else(|| bad(format!("{what}: invalid string offset {off}")))
         };
+        // Source text and file names may be in any encoding: resolve lossily.
+        let text_of = |off: u32, what: &str| {
+            btf.str_bytes_at(off)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .ok_or_else(|| bad(format!("{what}: invalid string offset {off}")))
+        };
         if let Some(fi) = fi {
             ext.func_info_rec_size = fi.rec_size;
             for (sec, recs) in fi.blocks {
@@ -278,8 +284,8 @@ impl BtfExt {
                     let line_col = rec_u32(r, 12)?;
                     out.push(LineInfo {
                         insn_off_bytes: rec_u32(r, 0)?,
-                        file: str_of(rec_u32(r, 4)?, "line_info file")?,
-                        text: str_of(rec_u32(r, 8)?, "line_info line")?,
+                        file: text_of(rec_u32(r, 4)?, "line_info file")?,
+                        text: text_of(rec_u32(r, 8)?, "line_info line")?,
                         line: line_col >> 10,
                         col: line_col & 0x3ff,
                     });

@@ -210,11 +210,17 @@ impl Btf {
             .map(|(i, t)| (i as u32, t))
     }
 
-    /// The NUL-terminated string at `off` in the string table.
+    /// The NUL-terminated string at `off` in the string table (None if out
+    /// of range or not UTF-8).
     pub fn str_at(&self, off: u32) -> Option<&str> {
+        std::str::from_utf8(self.str_bytes_at(off)?).ok()
+    }
+
+    /// The raw bytes of the NUL-terminated string at `off`.
+    pub fn str_bytes_at(&self, off: u32) -> Option<&[u8]> {
         let rest = self.strings.get(off as usize..)?;
         let end = rest.iter().position(|&b| b == 0)?;
-        std::str::from_utf8(&rest[..end]).ok()
+        Some(&rest[..end])
     }
 
     /// Name of type `id` ("" if anonymous, unknown or not UTF-8).

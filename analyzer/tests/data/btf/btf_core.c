@@ -1,6 +1,7 @@
-// CO-RE fixture for analyzer/tests/btf_core.rs.
+// CO-RE fixture for analyzer/tests/btf_all.rs.
 // Build: bpftool btf dump file vmlinux-6.18.btf format c > vmlinux.h
 //        clang-19 -O2 -g -target bpf -D__TARGET_ARCH_x86 -I. -c btf_core.c -o btf_core.o
+//        llvm-strip-19 --strip-debug btf_core.o   (keeps .BTF/.BTF.ext)
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>

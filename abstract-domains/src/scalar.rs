@@ -889,7 +889,7 @@ impl Scalar {
         r
     }
 
-    /// Render like the kernel verifier log, with the `P` prefix when `precise` (kernel `print_reg_state`).
+    /// Render like the 6.12 verifier log (kernel/bpf/log.c `print_reg_state`), with the `P` prefix when `precise`.
     pub fn render(&self, precise: bool) -> String {
         let p = if precise { "P" } else { "" };
         format!("{p}{self}")
@@ -923,14 +923,15 @@ impl Scalar {
                 val: self.umax,
                 omit: self.umax == u64::MAX,
             },
+            // log.c: s32 values are sign-extended only when printed in decimal.
             M {
                 name: "smin32",
-                val: self.s32_min as i64 as u64,
+                val: s32_log_val(self.s32_min),
                 omit: self.s32_min == i32::MIN,
             },
             M {
                 name: "smax32",
-                val: self.s32_max as i64 as u64,
+                val: s32_log_val(self.s32_max),
                 omit: self.s32_max == i32::MAX,
             },
             M {
@@ -968,9 +969,9 @@ impl Scalar {
                 j += 2;
             }
             if m[i].name.starts_with('s') {
-                out.push_str(&(m[i].val as i64).to_string());
+                out.push_str(&snum(m[i].val as i64));
             } else {
-                out.push_str(&m[i].val.to_string());
+                out.push_str(&unum(m[i].val));
             }
         }
         out
@@ -981,7 +982,7 @@ impl fmt::Display for Scalar {
     /// Kernel log form: a constant prints as a signed decimal, otherwise `scalar(ranges,var_off=(v; m))`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.var_off.is_const() {
-            return write!(f, "{}", self.var_off.value as i64);
+            return write!(f, "{}", snum(self.var_off.value as i64));
         }
         let mut body = self.render_ranges();
         if !self.var_off.is_unknown() {
@@ -992,6 +993,33 @@ impl fmt::Display for Scalar {
             body.push_str(&self.var_off.strn());
         }
         write!(f, "scalar({body})")
+    }
+}
+
+/// Kernel log.c `verbose_unum`: decimal up to `U16_MAX`, else `%#llx`.
+pub fn unum(v: u64) -> String {
+    if v <= u16::MAX as u64 {
+        v.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// Kernel log.c `verbose_snum`: decimal within `[S16_MIN, S16_MAX]`, else `%#llx` of the u64.
+pub fn snum(v: i64) -> String {
+    if (i16::MIN as i64..=i16::MAX as i64).contains(&v) {
+        v.to_string()
+    } else {
+        format!("{:#x}", v as u64)
+    }
+}
+
+/// The value log.c's `print_scalar_ranges` prints for an s32 bound.
+fn s32_log_val(v: i32) -> u64 {
+    if (i16::MIN as i32..=i16::MAX as i32).contains(&v) {
+        v as i64 as u64
+    } else {
+        v as u32 as u64
     }
 }
 
@@ -1907,6 +1935,43 @@ fn is_scalar_branch_taken(
             } else {
                 None
             }
+        }
+    }
+}
+
+/// Kernel `regs_refine_cond_op(reg, reg, ...)`: both operands are the same
+/// register, so every write to "reg1" is visible when "reg2" is read.
+fn refine_same_reg_op(reg: &mut Scalar, op: JmpOp, is_jmp32: bool) {
+    use JmpOp::*;
+    // GE/GT/SGE/SGT become LE/LT/SLE/SLT with swapped (here: identical) operands.
+    let op = match op {
+        Jge | Jgt | Jsge | Jsgt => op.flip(),
+        _ => op,
+    };
+    match op {
+        Jlt => {
+            if is_jmp32 {
+                reg.u32_max = reg.u32_max.min(reg.u32_max.wrapping_sub(1));
+                reg.u32_min = reg.u32_min.wrapping_add(1).max(reg.u32_min);
+            } else {
+                reg.umax = reg.umax.min(reg.umax.wrapping_sub(1));
+                reg.umin = reg.umin.wrapping_add(1).max(reg.umin);
+            }
+        }
+        Jslt => {
+            if is_jmp32 {
+                reg.s32_max = reg.s32_max.min(reg.s32_max.wrapping_sub(1));
+                reg.s32_min = reg.s32_min.wrapping_add(1).max(reg.s32_min);
+            } else {
+                reg.smax = reg.smax.min(reg.smax.wrapping_sub(1));
+                reg.smin = reg.smin.wrapping_add(1).max(reg.smin);
+            }
+        }
+        _ => {
+            // JEQ/JLE/JSLE leave an aliased register unchanged; JNE/JSET/JSET|X
+            // read reg2 only before writing reg1: the non-aliased result of reg1.
+            let mut other = *reg;
+            regs_refine_cond_op(reg, &mut other, op, is_jmp32);
         }
     }
 }

@@ -102,7 +102,7 @@ impl Tnum {
         Tnum::new(dv & !mu, mu)
     }
 
-    /// Two's complement negation `-a` (kernel `tnum_neg`).
+    /// Two's complement negation `-a` (`tnum_sub(0, a)`; no `tnum_neg` in 6.12, used only by the post-6.12 `BPF_NEG` feature).
     #[allow(clippy::should_implement_trait)]
     pub fn neg(self) -> Tnum {
         Tnum::constant(0).sub(self)
@@ -130,7 +130,7 @@ impl Tnum {
         Tnum::new(v & !mu, mu)
     }
 
-    /// Multiplication with the CGO'22 algorithm used by the kernel since 5.19 (kernel `tnum_mul`).
+    /// Multiplication with the CGO'22 algorithm (kernel `tnum_mul`, identical in 6.12 tnum.c).
     #[allow(clippy::should_implement_trait)]
     pub fn mul(self, b: Tnum) -> Tnum {
         let mut a = self;
@@ -149,7 +149,8 @@ impl Tnum {
         Tnum::constant(acc_v).add(acc_m)
     }
 
-    /// Multiplication with the union-based long multiplication of recent bpf-next `tnum_mul`.
+    /// Union-based long multiplication from a post-6.12 bpf-next `tnum_mul`
+    /// (not in 6.12; the verifier transfer functions never use it).
     pub fn mul_union(self, b: Tnum) -> Tnum {
         let mut a = self;
         let mut b = b;
@@ -166,7 +167,7 @@ impl Tnum {
         acc
     }
 
-    /// True if some concrete value may be in both `a` and `b` (mainline kernel `tnum_overlap`).
+    /// True if the known bits of `a` and `b` agree (kernel `tnum_overlap`, 6.12.117 tnum.c).
     pub fn overlap(self, b: Tnum) -> bool {
         let mu = !self.mask & !b.mask;
         (self.value & mu) == (b.value & mu)
@@ -179,7 +180,7 @@ impl Tnum {
         Tnum::new(v & !mu, mu)
     }
 
-    /// Smallest tnum containing every value of `a` and of `b` (kernel `tnum_union`).
+    /// Smallest tnum containing every value of `a` and of `b` (post-6.12 `tnum_union`; crate-level join only).
     pub fn union(self, b: Tnum) -> Tnum {
         let v = self.value & b.value;
         let mu = (self.value ^ b.value) | self.mask | b.mask;
@@ -262,7 +263,7 @@ impl Tnum {
         self.subreg().mask == 0
     }
 
-    /// Byte swap of the low 16 bits, upper bits cleared (kernel `tnum_bswap16`).
+    /// Byte swap of the low 16 bits, upper bits cleared (post-6.12 `tnum_bswap16`; only for the `BPF_END` feature).
     pub fn bswap16(self) -> Tnum {
         Tnum::new(
             (self.value as u16).swap_bytes() as u64,
@@ -270,7 +271,7 @@ impl Tnum {
         )
     }
 
-    /// Byte swap of the low 32 bits, upper bits cleared (kernel `tnum_bswap32`).
+    /// Byte swap of the low 32 bits, upper bits cleared (post-6.12 `tnum_bswap32`; only for the `BPF_END` feature).
     pub fn bswap32(self) -> Tnum {
         Tnum::new(
             (self.value as u32).swap_bytes() as u64,
@@ -278,7 +279,7 @@ impl Tnum {
         )
     }
 
-    /// Byte swap of all 64 bits (kernel `tnum_bswap64`).
+    /// Byte swap of all 64 bits (post-6.12 `tnum_bswap64`; only for the `BPF_END` feature).
     pub fn bswap64(self) -> Tnum {
         Tnum::new(self.value.swap_bytes(), self.mask.swap_bytes())
     }
@@ -309,8 +310,16 @@ impl Tnum {
             .collect()
     }
 
-    /// `(value; mask)` in the kernel's `%#llx` style, e.g. `(0x0; 0xff)` (kernel `tnum_strn`).
+    /// Kernel `tnum_strn` (6.12 kernel/bpf/log.c): a constant prints as `%llu`
+    /// up to `U16_MAX` or `%#llx` above; otherwise `(value; mask)` in `%#llx`,
+    /// e.g. `(0x0; 0xff)`.
     pub fn strn(self) -> String {
+        if self.mask == 0 {
+            if self.value <= u16::MAX as u64 {
+                return self.value.to_string();
+            }
+            return format!("{:#x}", self.value);
+        }
         format!("({:#x}; {:#x})", self.value, self.mask)
     }
 }
@@ -342,9 +351,9 @@ impl std::ops::Neg for Tnum {
 }
 
 impl fmt::Display for Tnum {
-    /// Formats like the kernel's `tnum_strn`: `(0x0; 0xff)`.
+    /// Formats like the kernel's `tnum_strn`, e.g. `(0x0; 0xff)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({:#x}; {:#x})", self.value, self.mask)
+        f.write_str(&self.strn())
     }
 }
 

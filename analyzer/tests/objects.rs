@@ -259,3 +259,67 @@ fn wrong_inputs_are_named() {
     let e = load_file(Path::new("/nonexistent/x.o"), &opts).unwrap_err();
     assert_eq!(e.code, "BPF901");
 }
+
+#[test]
+fn older_loader_objects_are_read() {
+    let dir = repo_root().join("analyzer/tests/data/legacy");
+    for name in ["iproute2_tc.o", "stripped_tc.o"] {
+        let obj = load_file(&dir.join(name), &LoadOptions::default()).expect("loads");
+        let progs: Vec<_> = obj
+            .programs
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.section.as_str(),
+                    p.prog_type.map(|t| t.name()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            progs,
+            [
+                ("cls_main", "classifier", Some("sched_cls")),
+                ("act_main", "action", Some("sched_act"))
+            ],
+            "{name}"
+        );
+        // libbpf 1.5 still knows `classifier` and `action` (deprecated aliases).
+        assert!(obj.programs.iter().all(|p| !p.legacy_section));
+        let m = &obj.maps[0];
+        assert_eq!(
+            (
+                m.name.as_str(),
+                m.map_type,
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.pinning
+            ),
+            ("acc_map", 2, 4, 8, 2, 2)
+        );
+        // The map reference became a pseudo map ld_imm64 with the map's index.
+        assert!(
+            obj.programs[0]
+                .insns
+                .iter()
+                .any(|i| i.is_ldimm64() && i.src == 1 && i.imm == 0)
+        );
+    }
+    let obj = load_file(&dir.join("text_only.o"), &LoadOptions::default()).expect("loads");
+    assert_eq!(obj.programs.len(), 1);
+    assert_eq!(obj.programs[0].name, "filter");
+    assert_eq!(
+        obj.programs[0].prog_type, None,
+        "a .text-only object names no type"
+    );
+    let opts = LoadOptions {
+        prog_type_override: bpfproof_analyzer::platform::ProgType::from_name("socket_filter"),
+        ..LoadOptions::default()
+    };
+    let obj = load_file(&dir.join("text_only.o"), &opts).expect("loads");
+    assert_eq!(
+        obj.programs[0].prog_type.map(|t| t.name()),
+        Some("socket_filter")
+    );
+}

@@ -7,3 +7,4 @@ pub mod engine;
 pub mod isa;
 pub mod object;
 pub mod platform;
+pub mod state;

@@ -729,7 +729,12 @@ impl Scalar {
 
     /// Exact 6.12 result(s): the current path, plus the state 6.12's
     /// `maybe_fork_scalars` pushes for later exploration (dst re-executed as 0).
-    pub fn alu_forked(op: AluOp, is_64: bool, dst: &Scalar, src: &Scalar) -> (Scalar, Option<Scalar>) {
+    pub fn alu_forked(
+        op: AluOp,
+        is_64: bool,
+        dst: &Scalar,
+        src: &Scalar,
+    ) -> (Scalar, Option<Scalar>) {
         Scalar::alu_forked_with(KernelFeatures::LINUX_6_12, op, is_64, dst, src)
     }
 
@@ -1093,7 +1098,13 @@ fn sanity_check(r: &mut Scalar) -> bool {
     }
 }
 
-fn alu_impl(features: KernelFeatures, op: AluOp, is_64: bool, mut dst: Scalar, src: Scalar) -> Scalar {
+fn alu_impl(
+    features: KernelFeatures,
+    op: AluOp,
+    is_64: bool,
+    mut dst: Scalar,
+    src: Scalar,
+) -> Scalar {
     let alu32 = !is_64;
     match op {
         AluOp::Mov => {
@@ -1255,7 +1266,12 @@ fn scalar32_add(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     let (umax, max_ov) = dst.u32_max.overflowing_add(src.u32_max);
     dst.u32_min = umin;
     dst.u32_max = umax;
-    if (!wrap && (min_ov || max_ov)) || (wrap && !min_ov && max_ov) {
+    let overflow = if wrap {
+        !min_ov && max_ov
+    } else {
+        min_ov || max_ov
+    };
+    if overflow {
         dst.u32_min = 0;
         dst.u32_max = u32::MAX;
     }
@@ -1280,7 +1296,12 @@ fn scalar64_add(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     let (umax, max_ov) = dst.umax.overflowing_add(src.umax);
     dst.umin = umin;
     dst.umax = umax;
-    if (!wrap && (min_ov || max_ov)) || (wrap && !min_ov && max_ov) {
+    let overflow = if wrap {
+        !min_ov && max_ov
+    } else {
+        min_ov || max_ov
+    };
+    if overflow {
         dst.umin = 0;
         dst.umax = u64::MAX;
     }
@@ -1305,7 +1326,8 @@ fn scalar32_sub(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     let (umax, max_uf) = dst.u32_max.overflowing_sub(src.u32_min);
     dst.u32_min = umin;
     dst.u32_max = umax;
-    if (!wrap && min_uf) || (wrap && min_uf && !max_uf) {
+    let underflow = if wrap { min_uf && !max_uf } else { min_uf };
+    if underflow {
         dst.u32_min = 0;
         dst.u32_max = u32::MAX;
     }
@@ -1330,7 +1352,8 @@ fn scalar64_sub(dst: &mut Scalar, src: &Scalar, wrap: bool) {
     let (umax, max_uf) = dst.umax.overflowing_sub(src.umin);
     dst.umin = umin;
     dst.umax = umax;
-    if (!wrap && min_uf) || (wrap && min_uf && !max_uf) {
+    let underflow = if wrap { min_uf && !max_uf } else { min_uf };
+    if underflow {
         dst.umin = 0;
         dst.umax = u64::MAX;
     }
@@ -2140,30 +2163,133 @@ mod tests {
 
     #[test]
     fn unsafe_shifts_and_div_mark_unknown() {
+        // 6.12 is_safe_to_compute_dst_reg_range: DIV/MOD never safe; shifts need a
+        // constant in range. __mark_reg_unknown clears the full 64-bit register.
         let d = Scalar::from_urange(0, 100);
         let s = Scalar::from_urange(1, 2);
         assert!(Scalar::alu(AluOp::Lsh, true, &d, &s).is_unbounded());
         assert!(Scalar::alu(AluOp::Div, true, &d, &s).is_unbounded());
         assert!(Scalar::alu(AluOp::Rsh, true, &d, &Scalar::constant(64)).is_unbounded());
         assert!(Scalar::alu(AluOp::Rsh, false, &d, &Scalar::constant(32)).is_unbounded());
-        let q = Scalar::alu(AluOp::Div, true, &d, &Scalar::constant(10));
+        for op in [AluOp::Div, AluOp::Sdiv, AluOp::Mod, AluOp::Smod] {
+            for is_64 in [true, false] {
+                for k in [0, 1, 10] {
+                    let r = Scalar::alu(op, is_64, &d, &Scalar::constant(k));
+                    assert!(r.is_unbounded(), "{op:?} {is_64} {k}: {r:?}");
+                }
+            }
+        }
+        // The post-6.12 tracking is still available behind a feature flag.
+        let f = KernelFeatures::BPF_NEXT_SNAPSHOT;
+        let q = Scalar::alu_with(f, AluOp::Div, true, &d, &Scalar::constant(10));
         assert_eq!((q.umin, q.umax), (0, 10));
         assert_eq!(
-            Scalar::alu(AluOp::Div, true, &d, &Scalar::constant(0)),
+            Scalar::alu_with(f, AluOp::Div, true, &d, &Scalar::constant(0)),
             Scalar::constant(0)
         );
-        assert_eq!(Scalar::alu(AluOp::Mod, true, &d, &Scalar::constant(0)), d);
+        assert_eq!(
+            Scalar::alu_with(f, AluOp::Mod, true, &d, &Scalar::constant(0)),
+            d
+        );
     }
 
     #[test]
-    fn byte_swaps() {
+    fn neg_and_end_mark_unknown() {
+        // 6.12 check_alu_op: BPF_NEG/BPF_END go through check_reg_arg(DST_OP) ->
+        // mark_reg_unknown, also for the 32-bit forms (no zero extension).
         let d = Scalar::from_tnum(Tnum::new(0x1200, 0xff));
-        let be16 = Scalar::alu(AluOp::End(Endian::ToBe, 16), false, &d, &d);
+        assert!(Scalar::alu(AluOp::Neg, true, &d, &d).is_unbounded());
+        assert!(Scalar::alu(AluOp::Neg, false, &d, &d).is_unbounded());
+        for kind in [Endian::ToLe, Endian::ToBe, Endian::Bswap] {
+            for bits in [16, 32, 64] {
+                assert!(Scalar::alu(AluOp::End(kind, bits), false, &d, &d).is_unbounded());
+            }
+        }
+        assert!(Scalar::alu(AluOp::Neg, true, &Scalar::constant(5), &d).is_unbounded());
+    }
+
+    #[test]
+    fn byte_swaps_feature() {
+        let f = KernelFeatures::BPF_NEXT_SNAPSHOT;
+        let d = Scalar::from_tnum(Tnum::new(0x1200, 0xff));
+        let be16 = Scalar::alu_with(f, AluOp::End(Endian::ToBe, 16), false, &d, &d);
         assert_eq!(be16.var_off, Tnum::new(0x12, 0xff00));
-        let le16 = Scalar::alu(AluOp::End(Endian::ToLe, 16), false, &d, &d);
+        let le16 = Scalar::alu_with(f, AluOp::End(Endian::ToLe, 16), false, &d, &d);
         assert_eq!(le16.var_off, Tnum::new(0x1200, 0xff));
-        let le64 = Scalar::alu(AluOp::End(Endian::ToLe, 64), false, &d, &d);
+        let le64 = Scalar::alu_with(f, AluOp::End(Endian::ToLe, 64), false, &d, &d);
         assert_eq!(le64, d);
+    }
+
+    #[test]
+    fn add_sub_mul_6_12() {
+        // scalar_min_max_add: any unsigned overflow -> unbounded (even if both wrap).
+        let d = Scalar::from_urange(u64::MAX - 1, u64::MAX);
+        let r = Scalar::alu(AluOp::Add, true, &d, &Scalar::constant(2));
+        assert_eq!((r.umin, r.umax), (0, 1));
+        let f = KernelFeatures::BPF_NEXT_SNAPSHOT;
+        let r = Scalar::alu_with(f, AluOp::Add, true, &d, &Scalar::constant(2));
+        assert_eq!((r.umin, r.umax), (0, 1));
+        // scalar_min_max_sub: umin < src.umax -> unbounded unsigned range.
+        let a = Scalar::from_urange(0, 1);
+        let r = Scalar::alu(AluOp::Sub, true, &a, &Scalar::from_urange(2, 3));
+        assert_eq!((r.smin, r.smax), (-3, -1));
+        assert_eq!((r.umin, r.umax), ((-3i64) as u64, u64::MAX));
+        // scalar_min_max_mul: negative operand -> unbounded 64-bit range.
+        let r = Scalar::alu(
+            AluOp::Mul,
+            true,
+            &Scalar::from_srange(-2, 2),
+            &Scalar::constant(3),
+        );
+        assert_eq!((r.smin, r.smax), (i64::MIN, i64::MAX));
+        let r = Scalar::alu(
+            AluOp::Mul,
+            true,
+            &Scalar::from_urange(0, 10),
+            &Scalar::constant(3),
+        );
+        assert_eq!((r.umin, r.umax), (0, 30));
+        let r = Scalar::alu(
+            AluOp::Mul,
+            true,
+            &Scalar::from_urange(0, 1),
+            &Scalar::constant(1 << 33),
+        );
+        assert_eq!(r.var_off, Tnum::new(0, 1 << 33));
+    }
+
+    #[test]
+    fn maybe_fork_scalars() {
+        // 6.12 maybe_fork_scalars: AND/OR with a constant of a [-1, 0] register.
+        let m = Scalar::from_srange(-1, 0);
+        let (a, b) = Scalar::alu_forked(AluOp::And, true, &m, &Scalar::imm(0x10));
+        assert_eq!(a, Scalar::constant(0x10));
+        assert_eq!(b, Some(Scalar::constant(0)));
+        let j = Scalar::alu(AluOp::And, true, &m, &Scalar::imm(0x10));
+        assert!(j.contains(0) && j.contains(0x10));
+        let (_, none) = Scalar::alu_forked(AluOp::Add, true, &m, &Scalar::imm(1));
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn same_reg_branches_6_12() {
+        // No same-register special case in 6.12: rX < rX is refined with aliasing.
+        let r = Scalar::from_urange(5, 10);
+        assert_eq!(Scalar::branch_taken_same_reg(&r, JmpOp::Jlt, false), None);
+        let b = Scalar::reg_set_min_max_same_reg(&r, JmpOp::Jlt, false);
+        let (t, _) = b.taken.unwrap();
+        assert_eq!((t.umin, t.umax), (6, 9));
+        let (f, _) = b.not_taken.unwrap();
+        assert_eq!((f.umin, f.umax), (5, 10));
+        assert_eq!(
+            Scalar::branch_taken_same_reg(&Scalar::constant(3), JmpOp::Jeq, false),
+            Some(true)
+        );
+        let snap = KernelFeatures::BPF_NEXT_SNAPSHOT;
+        assert_eq!(
+            Scalar::branch_taken_same_reg_with(snap, &r, JmpOp::Jlt, false),
+            Some(false)
+        );
     }
 
     #[test]
@@ -2195,6 +2321,7 @@ mod tests {
         let b = Scalar::reg_set_min_max(&r, &Scalar::imm(10), JmpOp::Jlt, false);
         let (t, _) = b.taken.unwrap();
         let (f, _) = b.not_taken.unwrap();
+        assert!(!b.invariant_violation);
         assert_eq!((t.umin, t.umax), (0, 9));
         assert_eq!(f.umin, 10);
         let c = Scalar::constant(3);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bpfproof_domains::{JmpOp, Scalar, Tnum, range_within, scalar_subsumes};
+use bpfproof_domains::{JmpOp, KernelFeatures, Scalar, Tnum, range_within, scalar_subsumes};
 use common::*;
 use proptest::prelude::*;
 
@@ -31,13 +31,18 @@ proptest! {
         let (op, is_64) = ops[op_idx % ops.len()];
         let a = abstract_of(&s1, w1);
         let b = abstract_of(&s2, w2);
-        let r = Scalar::alu(op, is_64, &a, &b);
-        prop_assert!(r.is_valid(), "{op:?} {is_64} invalid result {r:?}");
-        for &x in &s1 {
-            for &y in &s2 {
-                let c = concrete_alu(op, is_64, x, y);
-                prop_assert!(r.contains(c),
-                    "{op:?} is_64={is_64}: {x:#x} op {y:#x} = {c:#x} not in {r:?}\n dst={a:?}\n src={b:?}");
+        // default (Linux 6.12) and the post-6.12 feature set
+        for f in [KernelFeatures::LINUX_6_12, KernelFeatures::BPF_NEXT_SNAPSHOT] {
+            let r = Scalar::alu_with(f, op, is_64, &a, &b);
+            prop_assert!(r.is_valid(), "{op:?} {is_64} invalid result {r:?}");
+            let (p, fork) = Scalar::alu_forked_with(f, op, is_64, &a, &b);
+            for &x in &s1 {
+                for &y in &s2 {
+                    let c = concrete_alu(op, is_64, x, y);
+                    prop_assert!(r.contains(c),
+                        "{op:?} is_64={is_64} {f:?}: {x:#x} op {y:#x} = {c:#x} not in {r:?}\n dst={a:?}\n src={b:?}");
+                    prop_assert!(p.contains(c) || fork.is_some_and(|q| q.contains(c)));
+                }
             }
         }
     }
@@ -50,12 +55,14 @@ proptest! {
         let y = if use_small { small } else { y };
         let a = abstract_of(&s1, w1);
         let b = Scalar::constant(y);
-        let r = Scalar::alu(op, is_64, &a, &b);
-        prop_assert!(r.is_valid());
-        for &x in &s1 {
-            let c = concrete_alu(op, is_64, x, y);
-            prop_assert!(r.contains(c),
-                "{op:?} is_64={is_64}: {x:#x} op {y:#x} = {c:#x} not in {r:?}\n dst={a:?}");
+        for f in [KernelFeatures::LINUX_6_12, KernelFeatures::BPF_NEXT_SNAPSHOT] {
+            let r = Scalar::alu_with(f, op, is_64, &a, &b);
+            prop_assert!(r.is_valid());
+            for &x in &s1 {
+                let c = concrete_alu(op, is_64, x, y);
+                prop_assert!(r.contains(c),
+                    "{op:?} is_64={is_64} {f:?}: {x:#x} op {y:#x} = {c:#x} not in {r:?}\n dst={a:?}");
+            }
         }
     }
 
@@ -92,10 +99,20 @@ proptest! {
     fn same_reg_branch_is_sound(op_idx in 0usize..11, is_32 in any::<bool>(), s in concrete_set(), w in widen()) {
         let op = JMP_OPS[op_idx];
         let a = abstract_of(&s, w);
-        if let Some(t) = Scalar::branch_taken_same_reg(&a, op, is_32) {
-            for &x in &s {
-                prop_assert_eq!(op.eval(x, x, is_32), t);
+        for f in [KernelFeatures::LINUX_6_12, KernelFeatures::BPF_NEXT_SNAPSHOT] {
+            if let Some(t) = Scalar::branch_taken_same_reg_with(f, &a, op, is_32) {
+                for &x in &s {
+                    prop_assert_eq!(op.eval(x, x, is_32), t);
+                }
             }
+        }
+        // 6.12 aliased refinement keeps every concrete value of the feasible side
+        let br = Scalar::reg_set_min_max_same_reg(&a, op, is_32);
+        for &x in &s {
+            let side = if op.eval(x, x, is_32) { br.taken } else { br.not_taken };
+            let (r, r2) = side.ok_or_else(|| TestCaseError::fail(format!("{op:?} side dropped for {x:#x}")))?;
+            prop_assert_eq!(r, r2);
+            prop_assert!(r.contains(x), "{:?} jmp32={} {:#x} lost: {:?} -> {:?}", op, is_32, x, a, r);
         }
     }
 

@@ -42,6 +42,19 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Print a program's control-flow graph: blocks, edges, loops, source lines.
+    Cfg {
+        /// Object (`.bpf.o`).
+        object: PathBuf,
+        /// Print Graphviz DOT instead of text.
+        #[arg(long)]
+        dot: bool,
+        /// Apply the unprivileged rules (no loops, no calls).
+        #[arg(long)]
+        unprivileged: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Predict the kernel verifier's verdict on every program.
     Check {
         /// Objects (`.bpf.o`).
@@ -56,6 +69,26 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Load programs into the running kernel (root, Linux) and print the
+    /// kernel's verdict and first error beside bpfproof's.
+    Compare {
+        /// Objects (`.bpf.o`).
+        #[arg(required = true)]
+        objects: Vec<PathBuf>,
+        /// Compare with the live kernel (required: the only oracle so far).
+        #[arg(long)]
+        kernel: bool,
+        /// Also write the kernel's outcomes as JSON lines to FILE.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The corpus of real kernel-verifier outcomes.
+    Corpus {
+        #[command(subcommand)]
+        command: CorpusCommand,
+    },
     /// Explain a diagnostic code, or list the codes.
     Explain {
         /// A code such as BPF901.
@@ -63,6 +96,34 @@ enum Command {
         /// List every code.
         #[arg(long)]
         list: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CorpusCommand {
+    /// Build the corpus from Debian's linux-source-6.12 (cached in
+    /// $BPFPROOF_CACHE, default /var/cache/bpfproof) into corpus/build/.
+    Build {
+        /// Parallel clang jobs.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Delete corpus/build/ first.
+        #[arg(long)]
+        clean: bool,
+    },
+    /// Load every program of a corpus into the running kernel (root) and
+    /// write `corpus/outcomes/linux-<release>/<corpus>.jsonl`.
+    Record {
+        /// Corpora to record: programs, selftests, scale, raw (default: all
+        /// that are built).
+        #[arg(long = "corpus")]
+        corpora: Vec<String>,
+        /// The corpus directory (default: `corpus` of the current directory).
+        #[arg(long, default_value = "corpus")]
+        dir: PathBuf,
+        /// Print only errors.
+        #[arg(short, long)]
+        quiet: bool,
     },
 }
 
@@ -122,12 +183,52 @@ pub fn run() -> i32 {
             source,
             common,
         } => cmd_disasm(&object, source, &common),
+        Command::Cfg {
+            object,
+            dot,
+            unprivileged,
+            common,
+        } => cmd_cfg(&object, dot, unprivileged, &common),
         Command::Check {
             objects,
             unprivileged,
             jobs: _,
             common,
         } => cmd_check(&objects, unprivileged, &common),
+        Command::Compare {
+            objects,
+            kernel,
+            record,
+            common,
+        } => {
+            let opts = match load_options(&common) {
+                Ok(o) => o,
+                Err(e) => return usage_error(&e),
+            };
+            let keep = keep_fn(&common);
+            let json = match common.format {
+                Format::Text => false,
+                Format::Json => true,
+                _ => return usage_error("compare supports --format text or json"),
+            };
+            crate::kernel_cmd::cmd_compare(&crate::kernel_cmd::CompareArgs {
+                objects: &objects,
+                kernel,
+                record: record.as_deref(),
+                opts: &opts,
+                keep: &keep,
+                json,
+                output: common.output.as_deref(),
+            })
+        }
+        Command::Corpus { command } => match command {
+            CorpusCommand::Build { jobs, clean } => cmd_corpus_build(jobs, clean),
+            CorpusCommand::Record {
+                corpora,
+                dir,
+                quiet,
+            } => crate::kernel_cmd::cmd_corpus_record(&corpora, &dir, quiet),
+        },
         Command::Explain { code, list } => cmd_explain(code.as_deref(), list),
     }
 }
@@ -333,7 +434,10 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
                 diagnostics: Vec::new(),
                 stats: Stats {
                     insns: p.insns.len(),
-                    ..Stats::default()
+                    insns_processed: out.stats.insns_processed,
+                    states: out.stats.total_states,
+                    peak_states: out.stats.peak_states,
+                    time_us: out.stats.time_us,
                 },
             });
         }
@@ -362,5 +466,89 @@ fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
         None => usage_error(&format!(
             "unknown code '{code}'; `bpfproof explain --list` lists them"
         )),
+    }
+}
+
+fn cmd_cfg(path: &std::path::Path, dot: bool, unprivileged: bool, common: &Common) -> i32 {
+    use bpfproof_analyzer::cfg::{CfgOptions, analyze, bpf_find_exception_callback_insn_off};
+    if common.format != Format::Text {
+        return usage_error("cfg supports --format text (and --dot)");
+    }
+    let opts = match load_options(common) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e),
+    };
+    let name = path.display().to_string();
+    let obj = match load(path, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{name}: error[{}]: {}", e.code, e.message);
+            return 2;
+        }
+    };
+    let keep = keep_fn(common);
+    let progs: Vec<_> = obj.programs.iter().filter(|p| keep(&p.name)).collect();
+    if progs.is_empty() {
+        eprintln!(
+            "{name}: error[BPF911]: no program matches {:?}",
+            common.programs
+        );
+        return 2;
+    }
+    let mut text = String::new();
+    let mut rejected = false;
+    for p in progs {
+        let mut copts = CfgOptions {
+            bpf_capable: !unprivileged,
+            ..CfgOptions::default()
+        };
+        if let Some(btf) = &obj.btf {
+            match bpf_find_exception_callback_insn_off(btf, &p.func_info) {
+                Ok(off) => copts.exception_callback = Some(off),
+                Err(e) => {
+                    rejected = true;
+                    eprintln!("{name}: {}: error: {}", p.name, e.message);
+                }
+            }
+        }
+        let info = analyze(p, &copts);
+        rejected |= info.error.is_some();
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text += &if dot {
+            bpfproof_reports::cfg::render_dot(&obj, p, &info)
+        } else {
+            bpfproof_reports::cfg::render_text(&name, &obj, p, &info)
+        };
+    }
+    let rc = emit(common, &text);
+    if rc != 0 {
+        rc
+    } else if rejected {
+        1
+    } else {
+        0
+    }
+}
+
+fn cmd_corpus_build(jobs: usize, clean: bool) -> i32 {
+    use bpfproof_corpus::build::{BuildOptions, build};
+    let opts = BuildOptions {
+        jobs: jobs.max(1),
+        clean,
+        ..BuildOptions::default()
+    };
+    match build(&opts) {
+        Ok(summary) => {
+            print!("{}", summary.render_text());
+            let failed = summary.selftests.objects < summary.selftests.sources
+                || summary.scale.objects < summary.scale.sources;
+            if failed { 1 } else { 0 }
+        }
+        Err(e) => {
+            eprintln!("error: corpus build: {e}");
+            2
+        }
     }
 }

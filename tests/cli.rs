@@ -131,7 +131,27 @@ fn disasm_names_maps_helpers_and_subprograms() {
 }
 
 #[test]
-fn check_says_unsupported_until_the_engine_exists() {
+fn check_json_and_exit_codes() {
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/programs/bad_ctx_access.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "a rejection exits 1");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let r = &v["results"][0];
+    assert_eq!(r["verdict"], "reject");
+    assert_eq!(
+        r["error"]["message"],
+        "invalid bpf_context access off=256 size=4"
+    );
+    assert_eq!(r["error"]["code"], "BPF304");
+    assert_eq!(r["error"]["insn"], 1);
+    assert_eq!(r["error"]["source"]["line"], 13);
+    assert!(r["stats"]["insns_processed"].as_u64().unwrap() > 0);
+
+    // Something not modelled yet: unsupported, exit 3, never accepted.
     let o = bpfproof(&["check", "--format", "json", "corpus/programs/xdp_fw.bpf.o"]);
     assert_eq!(o.status.code(), Some(3), "unsupported must never exit 0");
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");

@@ -2,6 +2,8 @@
 //! object loading, and (later) CFG, engine, checks and proofs.
 #![forbid(unsafe_code)]
 
+pub mod cfg;
+pub mod checks;
 pub mod diag;
 pub mod engine;
 pub mod isa;

@@ -1,7 +1,12 @@
-//! Verifier state: registers ([`reg`]) — stack slots, frames and
-//! references come with the engine (`struct bpf_func_state`,
-//! `struct bpf_verifier_state`).
+//! Verifier state: registers ([`reg`]), stack slots ([`stack`]), frames and
+//! the whole path state ([`frame`]), as `struct bpf_reg_state`,
+//! `struct bpf_stack_state`, `struct bpf_func_state` and
+//! `struct bpf_verifier_state`. References and locks are not modelled yet.
 
+pub mod frame;
 pub mod reg;
+pub mod stack;
 
+pub use frame::{BPF_REG_FP, FuncState, MAX_BPF_REG, VerifierState};
 pub use reg::{BaseType, RegState, TypeFlags};
+pub use stack::{BPF_REG_SIZE, MAX_BPF_STACK, SlotType, StackSlot};

@@ -85,6 +85,14 @@ impl BaseType {
         }
     }
 
+    /// `reg_is_pkt_pointer_any`: packet data, meta or end.
+    pub const fn is_pkt_pointer_any(self) -> bool {
+        matches!(
+            self,
+            BaseType::Packet | BaseType::PacketMeta | BaseType::PacketEnd
+        )
+    }
+
     /// `type_is_pkt_pointer`: packet data or meta.
     pub const fn is_pkt_pointer(self) -> bool {
         matches!(self, BaseType::Packet | BaseType::PacketMeta)

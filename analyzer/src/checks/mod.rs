@@ -1,0 +1,3 @@
+//! Checks that mirror individual parts of the kernel verifier.
+
+pub mod ctx;

@@ -1,0 +1,107 @@
+//! `struct bpf_verifier_env`: what one analysis carries besides the path
+//! states — the program, id generator, counters, per-instruction aux data —
+//! and the way an analysis stops (`Stop`).
+
+use super::Finding;
+use crate::isa::{Insn, IsaError, decode_all};
+use crate::object::{Object, Program};
+use crate::platform::ProgType;
+use crate::state::BaseType;
+
+/// `BPF_COMPLEXITY_LIMIT_INSNS`.
+pub const BPF_COMPLEXITY_LIMIT_INSNS: u64 = 1_000_000;
+/// `BPF_COMPLEXITY_LIMIT_JMP_SEQ`.
+pub const BPF_COMPLEXITY_LIMIT_JMP_SEQ: usize = 8192;
+/// `BPF_MAX_VAR_OFF`.
+pub const BPF_MAX_VAR_OFF: i64 = 1 << 29;
+/// `MAX_PACKET_OFF`.
+pub const MAX_PACKET_OFF: u64 = 0xffff;
+
+/// Why the walk stopped before finishing every path.
+#[derive(Debug)]
+pub enum Stop {
+    /// The kernel would reject: its message lines, first one first.
+    Reject(Finding),
+    /// Something bpfproof does not model; names it.
+    Unsupported { insn: usize, what: String },
+}
+
+/// Builds a rejection at `insn` with the kernel's wording.
+#[cold]
+pub fn reject(code: &'static str, insn: usize, message: impl Into<String>) -> Stop {
+    Stop::Reject(Finding {
+        code,
+        message: message.into(),
+        insn: Some(insn),
+        more: Vec::new(),
+    })
+}
+
+/// Builds an `unsupported` stop.
+#[cold]
+pub fn unsupported(insn: usize, what: impl Into<String>) -> Stop {
+    Stop::Unsupported {
+        insn,
+        what: what.into(),
+    }
+}
+
+/// `return Err(reject(code, insn, format!(...)))`.
+macro_rules! bail_reject {
+    ($code:expr, $insn:expr, $($arg:tt)*) => {
+        return Err($crate::engine::env::reject($code, $insn, format!($($arg)*)))
+    };
+}
+pub(crate) use bail_reject;
+
+/// The analysis environment.
+pub struct Env<'a> {
+    /// The object (maps).
+    pub obj: &'a Object,
+    /// The program.
+    pub prog: &'a Program,
+    /// Program type.
+    pub prog_type: ProgType,
+    /// Decoded instructions (`None` for the second ld_imm64 slot).
+    pub insns: Vec<Option<Result<Insn, IsaError>>>,
+    /// `id_gen`.
+    pub id_gen: u32,
+    /// `insn_processed`.
+    pub insn_processed: u64,
+    /// `jmps_processed`.
+    pub jmps_processed: u64,
+    /// `prev_insn_processed` / `prev_jmps_processed` at the last new state.
+    pub prev_insn_processed: u64,
+    /// See `prev_insn_processed`.
+    pub prev_jmps_processed: u64,
+    /// `insn_aux_data[].ptr_type` for `save_aux_ptr_type`.
+    pub aux_ptr_type: Vec<Option<BaseType>>,
+    /// Privileged (root: `allow_ptr_leaks`, `bpf_capable`, `allow_uninit_stack`,
+    /// `bypass_spec_v1/v4`).
+    pub privileged: bool,
+}
+
+impl<'a> Env<'a> {
+    /// A fresh environment for `prog`.
+    pub fn new(obj: &'a Object, prog: &'a Program, prog_type: ProgType, privileged: bool) -> Self {
+        Env {
+            obj,
+            prog,
+            prog_type,
+            insns: decode_all(&prog.insns),
+            id_gen: 0,
+            insn_processed: 0,
+            jmps_processed: 0,
+            prev_insn_processed: 0,
+            prev_jmps_processed: 0,
+            aux_ptr_type: vec![None; prog.insns.len()],
+            privileged,
+        }
+    }
+
+    /// `++env->id_gen`.
+    pub fn new_id(&mut self) -> u32 {
+        self.id_gen += 1;
+        self.id_gen
+    }
+}

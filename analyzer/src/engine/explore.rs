@@ -1,0 +1,529 @@
+//! `do_check`: depth-first exploration of every path, one transfer per
+//! instruction class, with the kernel's limits and state pruning at the
+//! prune points of `check_cfg` (conditional jumps, jump targets, the
+//! instruction after a call).
+
+use super::alu::{check_alu_op, check_neg_end};
+use super::env::{
+    BPF_COMPLEXITY_LIMIT_INSNS, BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, Stop, bail_reject, unsupported,
+};
+use super::jmp::{Branch, check_cond_jmp_op};
+use super::mem::{Access, Value, check_mem_access};
+use super::prune::{Checkpoint, Exact, states_equal};
+use super::regs::check_reg_read;
+use crate::isa::raw::*;
+use crate::isa::{CallKind, Insn};
+use crate::platform::ProgType;
+use crate::state::{BaseType, FuncState, RegState, VerifierState};
+use std::collections::HashMap;
+
+/// Counters the kernel reports.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct Counters {
+    /// `total_states`.
+    pub total_states: u64,
+    /// `peak_states`.
+    pub peak_states: u64,
+}
+
+struct Path {
+    idx: usize,
+    st: VerifierState,
+    /// Innermost checkpoint on this path.
+    ckpt: Option<usize>,
+}
+
+/// Prune points as `check_cfg`/`visit_insn` marks them.
+fn prune_points(env: &Env<'_>) -> Vec<bool> {
+    let n = env.insns.len();
+    let mut p = vec![false; n];
+    for (t, d) in env.insns.iter().enumerate() {
+        let Some(Ok(insn)) = d else { continue };
+        match *insn {
+            Insn::Jmp { .. } | Insn::MayGoto { .. } => p[t] = true,
+            Insn::Ja { long, off } => {
+                let _ = long;
+                let target = t as i64 + off as i64 + 1;
+                if (0..n as i64).contains(&target) {
+                    p[target as usize] = true;
+                }
+            }
+            Insn::Call(kind) => {
+                if t + 1 < n {
+                    p[t + 1] = true;
+                }
+                if matches!(kind, CallKind::Local(_)) {
+                    p[t] = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// The initial state: R1 = ctx, R10 = fp (`init_func_state`).
+fn initial_state() -> VerifierState {
+    let mut f = FuncState::new(0);
+    f.regs[1] = RegState::pointer(BaseType::Ctx);
+    VerifierState { frames: vec![f] }
+}
+
+/// Runs the exploration. `Ok` means every path reached `exit` safely.
+pub fn do_check(env: &mut Env<'_>) -> Result<Counters, Stop> {
+    let prune = prune_points(env);
+    let mut ckpts: Vec<Checkpoint> = Vec::new();
+    let mut explored: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut pending: Vec<Path> = Vec::new();
+    let mut counters = Counters::default();
+    let mut live_states: u64 = 0;
+    let mut path = Some(Path {
+        idx: 0,
+        st: initial_state(),
+        ckpt: None,
+    });
+    while let Some(Path {
+        mut idx,
+        mut st,
+        mut ckpt,
+    }) = path.take()
+    {
+        loop {
+            if idx >= env.insns.len() {
+                bail_reject!(
+                    "BPF102",
+                    idx,
+                    "invalid insn idx {} insn_cnt {}",
+                    idx,
+                    env.insns.len()
+                );
+            }
+            env.insn_processed += 1;
+            if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
+                bail_reject!(
+                    "BPF601",
+                    idx,
+                    "BPF program is too large. Processed {} insn",
+                    env.insn_processed
+                );
+            }
+            if prune[idx] {
+                match is_state_visited(env, &mut ckpts, &mut explored, idx, &st, ckpt)? {
+                    Visit::Prune => break,
+                    Visit::Continue => {}
+                    Visit::NewState(c) => {
+                        ckpt = Some(c);
+                        counters.total_states += 1;
+                        live_states += 1;
+                        counters.peak_states = counters.peak_states.max(live_states);
+                    }
+                }
+            }
+            let insn = match &env.insns[idx] {
+                Some(Ok(i)) => *i,
+                Some(Err(e)) => bail_reject!("BPF101", idx, "{}", e.message),
+                None => bail_reject!(
+                    "BPF102",
+                    idx,
+                    "jump into the middle of ldimm64 insn {}",
+                    idx
+                ),
+            };
+            match step(env, &mut st, idx, insn)? {
+                Next::Go(n) => idx = n,
+                Next::Exit => break,
+                Next::Fork {
+                    fallthrough,
+                    target,
+                    other,
+                } => {
+                    env.jmps_processed += 1;
+                    if let Some(c) = ckpt {
+                        ckpts[c].branches += 1;
+                    }
+                    pending.push(Path {
+                        idx: target,
+                        st: *other,
+                        ckpt,
+                    });
+                    if pending.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
+                        bail_reject!(
+                            "BPF602",
+                            idx,
+                            "The sequence of {} jumps is too complex.",
+                            pending.len()
+                        );
+                    }
+                    idx = fallthrough;
+                }
+            }
+        }
+        // update_branch_counts: this path is done.
+        let mut c = ckpt;
+        while let Some(i) = c {
+            ckpts[i].branches -= 1;
+            if ckpts[i].branches > 0 {
+                break;
+            }
+            c = ckpts[i].parent;
+        }
+        path = pending.pop();
+    }
+    Ok(counters)
+}
+
+enum Visit {
+    Prune,
+    Continue,
+    NewState(usize),
+}
+
+/// `is_state_visited`.
+fn is_state_visited(
+    env: &mut Env<'_>,
+    ckpts: &mut Vec<Checkpoint>,
+    explored: &mut HashMap<usize, Vec<usize>>,
+    idx: usize,
+    cur: &VerifierState,
+    parent: Option<usize>,
+) -> Result<Visit, Stop> {
+    let mut add_new_state = !(env.jmps_processed - env.prev_jmps_processed < 2
+        && env.insn_processed - env.prev_insn_processed < 8);
+    if let Some(list) = explored.get(&idx) {
+        for &c in list {
+            let old = &ckpts[c];
+            if old.branches > 0 {
+                // Still being explored: only the infinite-loop check applies.
+                if states_equal(&old.st, cur, Exact::Exact) {
+                    bail_reject!("BPF603", idx, "infinite loop detected at insn {}", idx);
+                }
+                if env.jmps_processed - env.prev_jmps_processed < 20
+                    && env.insn_processed - env.prev_insn_processed < 100
+                {
+                    add_new_state = false;
+                }
+                continue;
+            }
+            if states_equal(&old.st, cur, Exact::NotExact) {
+                return Ok(Visit::Prune);
+            }
+        }
+    }
+    if !add_new_state {
+        return Ok(Visit::Continue);
+    }
+    env.prev_insn_processed = env.insn_processed;
+    env.prev_jmps_processed = env.jmps_processed;
+    let id = ckpts.len();
+    ckpts.push(Checkpoint {
+        st: cur.clone(),
+        branches: 1,
+        parent,
+    });
+    explored.entry(idx).or_default().push(id);
+    Ok(Visit::NewState(id))
+}
+
+enum Next {
+    Go(usize),
+    Exit,
+    Fork {
+        fallthrough: usize,
+        target: usize,
+        other: Box<VerifierState>,
+    },
+}
+
+fn jump_target(idx: usize, off: i64, len: usize) -> Result<usize, Stop> {
+    let t = idx as i64 + off + 1;
+    if t < 0 || t as usize >= len {
+        bail_reject!(
+            "BPF102",
+            idx,
+            "jump out of range from insn {} to {}",
+            idx,
+            t
+        );
+    }
+    Ok(t as usize)
+}
+
+/// One instruction.
+fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Result<Next, Stop> {
+    let len = env.insns.len();
+    match insn {
+        Insn::Alu { is64, op, dst, src } => check_alu_op(env, st, idx, is64, op, dst, src)?,
+        Insn::Neg { is64, dst } => check_neg_end(env, st, idx, is64, dst, None)?,
+        Insn::End { kind, bits, dst } => {
+            check_neg_end(env, st, idx, true, dst, Some((kind, bits)))?
+        }
+        Insn::AddrSpaceCast { .. } => return Err(unsupported(idx, "addr_space_cast (arena)")),
+        Insn::Ldx {
+            size,
+            sx,
+            dst,
+            src,
+            off,
+        } => {
+            check_reg_read(st, idx, src as usize)?;
+            super::regs::check_reg_write(idx, dst as usize)?;
+            let src_type = st.cur().regs[src as usize].base;
+            check_mem_access(
+                env,
+                st,
+                idx,
+                src as usize,
+                off as i32,
+                size,
+                Access::Read,
+                Value::Reg(dst as usize),
+                sx,
+            )?;
+            save_aux_ptr_type(env, idx, src_type)?;
+        }
+        Insn::Stx {
+            size,
+            dst,
+            src,
+            off,
+        } => {
+            check_reg_read(st, idx, src as usize)?;
+            check_reg_read(st, idx, dst as usize)?;
+            let dst_type = st.cur().regs[dst as usize].base;
+            check_mem_access(
+                env,
+                st,
+                idx,
+                dst as usize,
+                off as i32,
+                size,
+                Access::Write,
+                Value::Reg(src as usize),
+                false,
+            )?;
+            save_aux_ptr_type(env, idx, dst_type)?;
+        }
+        Insn::St {
+            size,
+            dst,
+            off,
+            imm,
+        } => {
+            check_reg_read(st, idx, dst as usize)?;
+            let dst_type = st.cur().regs[dst as usize].base;
+            check_mem_access(
+                env,
+                st,
+                idx,
+                dst as usize,
+                off as i32,
+                size,
+                Access::Write,
+                Value::Imm(imm),
+                false,
+            )?;
+            save_aux_ptr_type(env, idx, dst_type)?;
+        }
+        Insn::Atomic { .. } => return Err(unsupported(idx, "atomic instructions")),
+        Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+            return Err(unsupported(idx, "legacy LD_ABS/LD_IND packet loads"));
+        }
+        Insn::LdImm64 {
+            dst,
+            pseudo,
+            imm,
+            imm_hi,
+        } => {
+            super::regs::check_reg_write(idx, dst as usize)?;
+            let r = match pseudo {
+                0 => RegState::known(((imm_hi as u32 as u64) << 32) | imm as u32 as u64),
+                BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_IDX => {
+                    if env.obj.maps.get(imm as usize).is_none() {
+                        bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);
+                    }
+                    let mut r = RegState::pointer(BaseType::MapPtr);
+                    r.map = Some(imm as u32);
+                    r
+                }
+                BPF_PSEUDO_MAP_VALUE | BPF_PSEUDO_MAP_IDX_VALUE => {
+                    let Some(m) = env.obj.maps.get(imm as usize) else {
+                        bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);
+                    };
+                    if m.max_entries != 1 || m.map_type != crate::object::maps::MAP_TYPE_ARRAY {
+                        return Err(unsupported(idx, "direct value access to this map type"));
+                    }
+                    if imm_hi as u32 >= m.value_size {
+                        bail_reject!(
+                            "BPF302",
+                            idx,
+                            "invalid access to map value pointer, value_size={} off={}",
+                            m.value_size,
+                            imm_hi as u32
+                        );
+                    }
+                    let mut r = RegState::pointer(BaseType::MapValue);
+                    r.map = Some(imm as u32);
+                    r.off = imm_hi;
+                    r
+                }
+                _ => {
+                    return Err(unsupported(
+                        idx,
+                        format!("ld_imm64 with src_reg {pseudo} (BTF ids, functions)"),
+                    ));
+                }
+            };
+            st.cur_mut().regs[dst as usize] = r;
+            return Ok(Next::Go(idx + 2));
+        }
+        Insn::Ja { off, .. } => return Ok(Next::Go(jump_target(idx, off as i64, len)?)),
+        Insn::Jmp {
+            is32,
+            op,
+            dst,
+            src,
+            off,
+        } => {
+            let target = jump_target(idx, off as i64, len)?;
+            return Ok(match check_cond_jmp_op(env, st, idx, is32, op, dst, src)? {
+                Branch::FallThrough => Next::Go(idx + 1),
+                Branch::Taken => Next::Go(target),
+                Branch::Both(other) => Next::Fork {
+                    fallthrough: idx + 1,
+                    target,
+                    other,
+                },
+            });
+        }
+        Insn::MayGoto { .. } => return Err(unsupported(idx, "may_goto")),
+        Insn::Call(kind) => {
+            return Err(match kind {
+                CallKind::Helper(id) => unsupported(
+                    idx,
+                    format!(
+                        "helper call {}#{} (check_helper_call is not modelled yet)",
+                        crate::platform::helper_name(id).unwrap_or("unknown"),
+                        id
+                    ),
+                ),
+                CallKind::Local(_) => unsupported(idx, "bpf-to-bpf calls"),
+                CallKind::Kfunc { .. } => unsupported(idx, "kfunc calls"),
+            });
+        }
+        Insn::Exit => {
+            check_return_code(env, st, idx)?;
+            return Ok(Next::Exit);
+        }
+    }
+    Ok(Next::Go(idx + 1))
+}
+
+/// `save_aux_ptr_type`: one load/store instruction may not be used with
+/// both ctx and another pointer type (its conversion is per instruction).
+fn save_aux_ptr_type(env: &mut Env<'_>, idx: usize, t: BaseType) -> Result<(), Stop> {
+    let ok = |t: BaseType| {
+        !matches!(
+            t,
+            BaseType::Ctx
+                | BaseType::Socket
+                | BaseType::SockCommon
+                | BaseType::TcpSock
+                | BaseType::XdpSock
+                | BaseType::BtfId
+        )
+    };
+    match env.aux_ptr_type[idx] {
+        None => env.aux_ptr_type[idx] = Some(t),
+        Some(prev) if prev != t && (!ok(t) || !ok(prev)) => {
+            bail_reject!(
+                "BPF305",
+                idx,
+                "same insn cannot be used with different pointers"
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `check_return_code` for the main program.
+fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Result<(), Stop> {
+    use crate::platform::AttachType as A;
+    check_reg_read(st, idx, 0)?;
+    let r0 = &st.cur().regs[0];
+    if r0.is_pointer() && !env.privileged {
+        bail_reject!("BPF206", idx, "R0 leaks addr as return value");
+    }
+    let attach = env.prog.attach_type;
+    let range: (i64, i64) = match env.prog_type {
+        ProgType::CgroupSockAddr => match attach {
+            Some(
+                A::CgroupUdp4Recvmsg
+                | A::CgroupUdp6Recvmsg
+                | A::CgroupUnixRecvmsg
+                | A::CgroupInet4Getpeername
+                | A::CgroupInet6Getpeername
+                | A::CgroupUnixGetpeername
+                | A::CgroupInet4Getsockname
+                | A::CgroupInet6Getsockname
+                | A::CgroupUnixGetsockname,
+            ) => (1, 1),
+            Some(A::CgroupInet4Bind | A::CgroupInet6Bind) => (0, 3),
+            _ => (0, 1),
+        },
+        ProgType::CgroupSkb => {
+            if attach == Some(A::CgroupInetEgress) {
+                (0, 3)
+            } else {
+                (0, 1)
+            }
+        }
+        ProgType::CgroupSock
+        | ProgType::SockOps
+        | ProgType::CgroupDevice
+        | ProgType::CgroupSysctl
+        | ProgType::CgroupSockopt => (0, 1),
+        ProgType::RawTracepoint => {
+            if attach.is_none() {
+                return Ok(());
+            }
+            (0, 1)
+        }
+        ProgType::SkLookup => (0, 1),
+        ProgType::Netfilter => (0, 1),
+        ProgType::Tracing | ProgType::Lsm | ProgType::StructOps | ProgType::Ext => {
+            return Err(unsupported(
+                idx,
+                format!("return code rules of {} programs", env.prog_type.name()),
+            ));
+        }
+        _ => return Ok(()),
+    };
+    if !r0.is_scalar() {
+        bail_reject!(
+            "BPF205",
+            idx,
+            "At program exit the register R0 is not a known value ({})",
+            r0.type_str()
+        );
+    }
+    let v = &r0.var;
+    if v.smin < range.0 || v.smax > range.1 {
+        let mut msg = String::from("At program exit the register R0 has");
+        let mut unknown = true;
+        if v.smin > i64::MIN {
+            msg += &format!(" smin={}", v.smin);
+            unknown = false;
+        }
+        if v.smax < i64::MAX {
+            msg += &format!(" smax={}", v.smax);
+            unknown = false;
+        }
+        if unknown {
+            msg += " unknown scalar value";
+        }
+        msg += &format!(" should have been in [{}, {}]", range.0, range.1);
+        bail_reject!("BPF205", idx, "{}", msg);
+    }
+    Ok(())
+}

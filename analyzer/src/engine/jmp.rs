@@ -1,0 +1,342 @@
+//! `check_cond_jmp_op`: branch prediction (`is_branch_taken`), range
+//! refinement of both branches (`reg_set_min_max`, `sync_linked_regs` for
+//! exact copies), null checks (`mark_ptr_or_null_regs`) and packet range
+//! marking (`try_match_pkt_pointers`, `find_good_pkt_pointers`,
+//! `mark_pkt_end`). Linked scalars with constant deltas (`BPF_ADD_CONST`)
+//! are not tracked: only exact copies share ranges.
+
+use super::env::{Env, MAX_PACKET_OFF, Stop, bail_reject};
+use super::regs::check_reg_read;
+use crate::isa::{JmpOp, Src};
+use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+use bpfproof_domains::scalar::{JmpOp as DJmp, Scalar};
+
+/// `AT_PKT_END`.
+const AT_PKT_END: i32 = -1;
+/// `BEYOND_PKT_END`.
+const BEYOND_PKT_END: i32 = -2;
+
+fn djmp(op: JmpOp) -> DJmp {
+    match op {
+        JmpOp::Jeq => DJmp::Jeq,
+        JmpOp::Jne => DJmp::Jne,
+        JmpOp::Jgt => DJmp::Jgt,
+        JmpOp::Jge => DJmp::Jge,
+        JmpOp::Jlt => DJmp::Jlt,
+        JmpOp::Jle => DJmp::Jle,
+        JmpOp::Jsgt => DJmp::Jsgt,
+        JmpOp::Jsge => DJmp::Jsge,
+        JmpOp::Jslt => DJmp::Jslt,
+        JmpOp::Jsle => DJmp::Jsle,
+        JmpOp::Jset => DJmp::Jset,
+    }
+}
+
+/// What to do after a conditional jump.
+pub enum Branch {
+    /// Only the fall-through is possible.
+    FallThrough,
+    /// Only the jump is possible.
+    Taken,
+    /// Both: the jump target's state.
+    Both(Box<VerifierState>),
+}
+
+/// `reg_not_null`.
+fn reg_not_null(r: &RegState) -> bool {
+    !r.may_be_null()
+        && matches!(
+            r.base,
+            BaseType::Socket
+                | BaseType::TcpSock
+                | BaseType::MapValue
+                | BaseType::MapKey
+                | BaseType::SockCommon
+                | BaseType::Mem
+        )
+}
+
+/// `is_pkt_ptr_branch_taken`.
+fn is_pkt_ptr_branch_taken(dst: &RegState, src: &RegState, mut op: JmpOp) -> Option<bool> {
+    let pkt = if src.base == BaseType::PacketEnd {
+        dst
+    } else if dst.base == BaseType::PacketEnd {
+        op = flip(op);
+        src
+    } else {
+        return None;
+    };
+    if pkt.range >= 0 {
+        return None;
+    }
+    match op {
+        JmpOp::Jle | JmpOp::Jgt if pkt.range == BEYOND_PKT_END => Some(op == JmpOp::Jgt),
+        JmpOp::Jlt | JmpOp::Jge if pkt.range == BEYOND_PKT_END || pkt.range == AT_PKT_END => {
+            Some(op == JmpOp::Jge)
+        }
+        _ => None,
+    }
+}
+
+/// `flip_opcode`: the op with operands swapped.
+fn flip(op: JmpOp) -> JmpOp {
+    match op {
+        JmpOp::Jgt => JmpOp::Jlt,
+        JmpOp::Jlt => JmpOp::Jgt,
+        JmpOp::Jge => JmpOp::Jle,
+        JmpOp::Jle => JmpOp::Jge,
+        JmpOp::Jsgt => JmpOp::Jslt,
+        JmpOp::Jslt => JmpOp::Jsgt,
+        JmpOp::Jsge => JmpOp::Jsle,
+        JmpOp::Jsle => JmpOp::Jsge,
+        other => other,
+    }
+}
+
+/// `is_branch_taken`.
+fn is_branch_taken(r1: &RegState, r2: &RegState, op: JmpOp, is32: bool) -> Option<bool> {
+    if r1.base.is_pkt_pointer_any() && r2.base.is_pkt_pointer_any() && !is32 {
+        return is_pkt_ptr_branch_taken(r1, r2, op);
+    }
+    if r1.is_pointer() || r2.is_pointer() {
+        let (p, c, op) = if r2.is_scalar() && r2.var.is_reg_const(is32) {
+            (r1, r2, op)
+        } else {
+            (r2, r1, flip(op))
+        };
+        if !(c.is_scalar() && c.var.is_reg_const(is32)) || !reg_not_null(p) {
+            return None;
+        }
+        if c.var.const_value(is32) != 0 {
+            return None;
+        }
+        return match op {
+            JmpOp::Jeq => Some(false),
+            JmpOp::Jne => Some(true),
+            _ => None,
+        };
+    }
+    Scalar::branch_taken(&r1.var, &r2.var, djmp(op), is32)
+}
+
+/// Copies the refined value of `reg` to every scalar with the same id.
+fn sync_linked_regs(st: &mut VerifierState, known: &RegState) {
+    if !known.is_scalar() || known.id == 0 {
+        return;
+    }
+    let k = known.clone();
+    st.for_each_reg(|r| {
+        if r.is_scalar() && r.id == k.id {
+            *r = k.clone();
+        }
+    });
+}
+
+/// `check_cond_jmp_op` for `if dst op src goto`.
+pub fn check_cond_jmp_op(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    is32: bool,
+    op: JmpOp,
+    dst: u8,
+    src: Src,
+) -> Result<Branch, Stop> {
+    let d = dst as usize;
+    let src_reg = match src {
+        Src::Reg(s) => {
+            check_reg_read(st, idx, s as usize)?;
+            let sr = st.cur().regs[s as usize].clone();
+            let dr0 = &st.cur().regs[d.min(10)];
+            if !(dr0.base.is_pkt_pointer_any() && sr.base.is_pkt_pointer_any())
+                && sr.is_pointer()
+                && !env.privileged
+            {
+                bail_reject!("BPF204", idx, "R{} pointer comparison prohibited", s);
+            }
+            sr
+        }
+        Src::Imm(imm) => RegState::known(imm as i64 as u64),
+    };
+    check_reg_read(st, idx, d)?;
+    let dst_reg = st.cur().regs[d].clone();
+    match is_branch_taken(&dst_reg, &src_reg, op, is32) {
+        Some(true) => return Ok(Branch::Taken),
+        Some(false) => return Ok(Branch::FallThrough),
+        None => {}
+    }
+    let mut other = st.clone();
+    // Scalar refinement of both branches.
+    if dst_reg.is_scalar() && src_reg.is_scalar() {
+        let b = Scalar::reg_set_min_max(&dst_reg.var, &src_reg.var, djmp(op), is32);
+        let (t_dst, t_src) = b.taken.unwrap_or((dst_reg.var, src_reg.var));
+        let (f_dst, f_src) = b.not_taken.unwrap_or((dst_reg.var, src_reg.var));
+        other.cur_mut().regs[d].var = t_dst;
+        st.cur_mut().regs[d].var = f_dst;
+        if let Src::Reg(s) = src {
+            let s = s as usize;
+            if s == d {
+                // `if rX op rX`: both operands are the same register.
+                other.cur_mut().regs[d].var = t_dst;
+            } else {
+                other.cur_mut().regs[s].var = t_src;
+                st.cur_mut().regs[s].var = f_src;
+            }
+            let (ts, fs) = (other.cur().regs[s].clone(), st.cur().regs[s].clone());
+            sync_linked_regs(&mut other, &ts);
+            sync_linked_regs(st, &fs);
+        }
+        let (td, fd) = (other.cur().regs[d].clone(), st.cur().regs[d].clone());
+        sync_linked_regs(&mut other, &td);
+        sync_linked_regs(st, &fd);
+    }
+    let src_is_reg = matches!(src, Src::Reg(_));
+    if !is32
+        && src_is_reg
+        && src_reg.is_pointer()
+        && dst_reg.is_pointer()
+        && src_reg.may_be_null() != dst_reg.may_be_null()
+        && src_reg.base != BaseType::BtfId
+        && dst_reg.base != BaseType::BtfId
+    {
+        return Err(super::env::unsupported(
+            idx,
+            "comparison of a nullable pointer with another pointer",
+        ));
+    }
+    if !is32
+        && !src_is_reg
+        && matches!(src, Src::Imm(0))
+        && matches!(op, JmpOp::Jeq | JmpOp::Jne)
+        && dst_reg.may_be_null()
+    {
+        // `mark_ptr_or_null_regs` in both branches.
+        mark_ptr_or_null_regs(st, d, op == JmpOp::Jne);
+        mark_ptr_or_null_regs(&mut other, d, op == JmpOp::Jeq);
+    } else if !try_match_pkt_pointers(is32, op, src, d, &dst_reg, &src_reg, st, &mut other)
+        && dst_reg.is_pointer()
+        && !env.privileged
+    {
+        bail_reject!("BPF204", idx, "R{} pointer comparison prohibited", d);
+    }
+    Ok(Branch::Both(Box::new(other)))
+}
+
+/// `mark_ptr_or_null_regs`: every register with the checked id becomes
+/// the pointer (not null) or the scalar 0 (null).
+fn mark_ptr_or_null_regs(st: &mut VerifierState, regno: usize, is_null: bool) {
+    let id = st.cur().regs[regno].id;
+    if id == 0 {
+        return;
+    }
+    st.for_each_reg(|r| {
+        if r.may_be_null() && r.id == id {
+            if is_null {
+                *r = RegState::known(0);
+            } else {
+                r.flags.0 &= !TypeFlags::MAYBE_NULL;
+                r.id = 0;
+            }
+        }
+    });
+}
+
+/// `reg_is_init_pkt_pointer`.
+fn is_init_pkt_pointer(r: &RegState, base: BaseType) -> bool {
+    r.base == base && r.off == 0 && r.var.is_const() && r.var.var_off.value == 0
+}
+
+/// `try_match_pkt_pointers`.
+#[allow(clippy::too_many_arguments)]
+fn try_match_pkt_pointers(
+    is32: bool,
+    op: JmpOp,
+    src: Src,
+    d: usize,
+    dst_reg: &RegState,
+    src_reg: &RegState,
+    this: &mut VerifierState,
+    other: &mut VerifierState,
+) -> bool {
+    let Src::Reg(s) = src else { return false };
+    if is32 {
+        return false;
+    }
+    let dst_vs_end = (dst_reg.base == BaseType::Packet && src_reg.base == BaseType::PacketEnd)
+        || (dst_reg.base == BaseType::PacketMeta && is_init_pkt_pointer(src_reg, BaseType::Packet));
+    let end_vs_src = (dst_reg.base == BaseType::PacketEnd && src_reg.base == BaseType::Packet)
+        || (is_init_pkt_pointer(dst_reg, BaseType::Packet) && src_reg.base == BaseType::PacketMeta);
+    let dreg = dst_reg.clone();
+    let sreg = src_reg.clone();
+    let sno = s as usize;
+    // `this` is the fall-through branch, `other` the jump target.
+    match op {
+        JmpOp::Jgt if dst_vs_end => {
+            find_good_pkt_pointers(this, &dreg, false);
+            mark_pkt_end(other, d, true);
+        }
+        JmpOp::Jgt if end_vs_src => {
+            find_good_pkt_pointers(other, &sreg, true);
+            mark_pkt_end(this, sno, false);
+        }
+        JmpOp::Jlt if dst_vs_end => {
+            find_good_pkt_pointers(other, &dreg, true);
+            mark_pkt_end(this, d, false);
+        }
+        JmpOp::Jlt if end_vs_src => {
+            find_good_pkt_pointers(this, &sreg, false);
+            mark_pkt_end(other, sno, true);
+        }
+        JmpOp::Jge if dst_vs_end => {
+            find_good_pkt_pointers(this, &dreg, true);
+            mark_pkt_end(other, d, false);
+        }
+        JmpOp::Jge if end_vs_src => {
+            find_good_pkt_pointers(other, &sreg, false);
+            mark_pkt_end(this, sno, true);
+        }
+        JmpOp::Jle if dst_vs_end => {
+            find_good_pkt_pointers(other, &dreg, false);
+            mark_pkt_end(this, d, true);
+        }
+        JmpOp::Jle if end_vs_src => {
+            find_good_pkt_pointers(this, &sreg, true);
+            mark_pkt_end(other, sno, false);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// `find_good_pkt_pointers`.
+fn find_good_pkt_pointers(st: &mut VerifierState, dst: &RegState, range_right_open: bool) {
+    if dst.off < 0 || (dst.off == 0 && range_right_open) {
+        return;
+    }
+    if dst.var.umax > MAX_PACKET_OFF || dst.var.umax + dst.off as u64 > MAX_PACKET_OFF {
+        return;
+    }
+    let mut new_range = dst.off;
+    if range_right_open {
+        new_range += 1;
+    }
+    let (base, id) = (dst.base, dst.id);
+    st.for_each_reg(|r| {
+        if r.base == base && r.flags == dst.flags && r.id == id {
+            r.range = r.range.max(new_range);
+        }
+    });
+}
+
+/// `mark_pkt_end`.
+fn mark_pkt_end(st: &mut VerifierState, regno: usize, range_open: bool) {
+    let r = &mut st.cur_mut().regs[regno];
+    if r.base != BaseType::Packet {
+        return;
+    }
+    r.range = if range_open {
+        BEYOND_PKT_END
+    } else {
+        AT_PKT_END
+    };
+}

@@ -1,0 +1,784 @@
+//! `check_mem_access` and the per-pointer-type checks it delegates to:
+//! `check_stack_read/write` (fixed offsets), `check_packet_access`,
+//! `check_map_access` / `check_mem_region_access`, `check_ctx_access`
+//! (via [`crate::checks::ctx`]). Variable-offset stack accesses, map values
+//! with special fields (spin locks, timers, kptrs), BTF pointers, sockets
+//! and other pointer kinds are reported as unsupported.
+
+use super::env::{BPF_MAX_VAR_OFF, Env, Stop, bail_reject, unsupported};
+use crate::checks::ctx::{AccessType, CtxCheck, CtxRegType, check_ctx_access};
+use crate::isa::Size;
+use crate::state::{
+    BPF_REG_SIZE, BaseType, MAX_BPF_STACK, RegState, SlotType, TypeFlags, VerifierState,
+};
+
+/// Read or write.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// What is written (for writes): a register, an immediate (`BPF_ST`), or
+/// nothing known.
+#[derive(Clone, Copy, Debug)]
+pub enum Value {
+    /// The register number (`value_regno`); for reads, the destination.
+    Reg(usize),
+    /// `BPF_ST` immediate.
+    Imm(i32),
+}
+
+/// `check_mem_access` for an instruction at `idx` through register `regno`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_mem_access(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    off: i32,
+    size: Size,
+    t: Access,
+    value: Value,
+    is_ldsx: bool,
+) -> Result<(), Stop> {
+    let reg = st.cur().regs[regno].clone();
+    let sz = size.bytes() as i32;
+    check_ptr_alignment(idx, &reg, off, sz)?;
+    let off = off + reg.off;
+    let value_reg = match value {
+        Value::Reg(v) => Some(v),
+        Value::Imm(_) => None,
+    };
+    let leaks = |st: &VerifierState| {
+        t == Access::Write
+            && value_reg.is_some_and(|v| st.cur().regs[v].is_pointer())
+            && !env.privileged
+    };
+    match reg.base {
+        BaseType::MapKey => {
+            if t == Access::Write {
+                bail_reject!("BPF306", idx, "write to change key R{} not allowed", regno);
+            }
+            let key_size = map_of(env, &reg, idx)?.key_size;
+            check_mem_region_access(idx, regno, &reg, off, sz, key_size)?;
+            if let Some(v) = value_reg {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
+            }
+        }
+        BaseType::MapValue if !reg.may_be_null() => {
+            if leaks(st) {
+                bail_reject!(
+                    "BPF206",
+                    idx,
+                    "R{} leaks addr into map",
+                    value_reg.unwrap_or(0)
+                );
+            }
+            let m = map_of(env, &reg, idx)?;
+            if t == Access::Write && m.frozen {
+                bail_reject!(
+                    "BPF302",
+                    idx,
+                    "write into map forbidden, value_size={} off={} size={}",
+                    m.value_size,
+                    off,
+                    sz
+                );
+            }
+            if map_has_special_fields(env, m.btf_value_type_id) {
+                return Err(unsupported(
+                    idx,
+                    "map values with special fields (spin lock, timer, kptr)",
+                ));
+            }
+            let (value_size, frozen, initial) = (m.value_size, m.frozen, m.initial.clone());
+            check_mem_region_access(idx, regno, &reg, off, sz, value_size)?;
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                // Read-only maps with known contents give constants
+                // (`bpf_map_direct_read`).
+                let nr = match (frozen, reg.var.is_const(), initial) {
+                    (true, true, Some(data)) => {
+                        let at = (off as i64 + reg.var.var_off.value as i64) as usize;
+                        match data.get(at..at + sz as usize) {
+                            Some(b) => {
+                                let mut buf = [0u8; 8];
+                                buf[..b.len()].copy_from_slice(b);
+                                let raw = u64::from_le_bytes(buf);
+                                let val = if is_ldsx {
+                                    let sh = 64 - 8 * sz as u32;
+                                    ((raw << sh) as i64 >> sh) as u64
+                                } else {
+                                    raw
+                                };
+                                RegState::known(val)
+                            }
+                            None => RegState::unknown_scalar(),
+                        }
+                    }
+                    _ => RegState::unknown_scalar(),
+                };
+                st.cur_mut().regs[v] = nr;
+            }
+        }
+        BaseType::Mem if !reg.may_be_null() => {
+            let rdonly = reg.flags.has(TypeFlags::RDONLY);
+            if t == Access::Write && rdonly {
+                bail_reject!(
+                    "BPF307",
+                    idx,
+                    "R{} cannot write into {}",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            if leaks(st) {
+                bail_reject!(
+                    "BPF206",
+                    idx,
+                    "R{} leaks addr into mem",
+                    value_reg.unwrap_or(0)
+                );
+            }
+            check_mem_region_access(idx, regno, &reg, off, sz, reg.mem_size)?;
+            if let Some(v) = value_reg
+                && (t == Access::Read || rdonly)
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
+            }
+        }
+        BaseType::Ctx if reg.flags.0 == 0 => {
+            if leaks(st) {
+                bail_reject!(
+                    "BPF206",
+                    idx,
+                    "R{} leaks addr into ctx",
+                    value_reg.unwrap_or(0)
+                );
+            }
+            check_ptr_off_reg(idx, regno, &reg)?;
+            let at = if t == Access::Read {
+                AccessType::Read
+            } else {
+                AccessType::Write
+            };
+            match check_ctx_access(
+                env.prog_type,
+                env.prog.attach_type,
+                off,
+                sz as u32,
+                at,
+                is_ldsx,
+            ) {
+                CtxCheck::Invalid => {
+                    bail_reject!(
+                        "BPF304",
+                        idx,
+                        "invalid bpf_context access off={} size={}",
+                        off,
+                        sz
+                    );
+                }
+                CtxCheck::Unsupported(what) => return Err(unsupported(idx, what)),
+                CtxCheck::Ok(acc) => {
+                    if acc.is_retval {
+                        return Err(unsupported(idx, "ctx return-value fields"));
+                    }
+                    if t == Access::Read
+                        && let Some(v) = value_reg
+                    {
+                        let nr = match acc.reg_type {
+                            CtxRegType::Scalar => RegState::unknown_scalar(),
+                            CtxRegType::Packet => RegState::pointer(BaseType::Packet),
+                            CtxRegType::PacketMeta => RegState::pointer(BaseType::PacketMeta),
+                            CtxRegType::PacketEnd => RegState::pointer(BaseType::PacketEnd),
+                            other => {
+                                return Err(unsupported(
+                                    idx,
+                                    format!("ctx field of type {other:?}"),
+                                ));
+                            }
+                        };
+                        st.cur_mut().regs[v] = nr;
+                        if acc.reg_type == CtxRegType::Scalar && sz < 8 {
+                            coerce_loaded(st, v, sz, is_ldsx);
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        BaseType::Stack => {
+            if !reg.var.is_const() {
+                return Err(unsupported(idx, "variable-offset stack access"));
+            }
+            let full = off as i64 + reg.var.var_off.value as i64;
+            check_stack_access_within_bounds(idx, regno, full, sz, t)?;
+            if reg.frameno as usize + 1 != st.frames.len() {
+                return Err(unsupported(idx, "access to a caller's stack"));
+            }
+            let full = full as i32;
+            match t {
+                Access::Read => check_stack_read_fixed_off(env, st, idx, full, sz, value_reg)?,
+                Access::Write => check_stack_write_fixed_off(env, st, idx, full, sz, value)?,
+            }
+        }
+        BaseType::Packet | BaseType::PacketMeta => {
+            if t == Access::Write && !may_access_direct_pkt_data_write(env) {
+                bail_reject!("BPF301", idx, "cannot write into packet");
+            }
+            if leaks(st) {
+                bail_reject!(
+                    "BPF206",
+                    idx,
+                    "R{} leaks addr into packet",
+                    value_reg.unwrap_or(0)
+                );
+            }
+            check_packet_access(idx, regno, &reg, off, sz)?;
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
+            }
+        }
+        BaseType::Scalar
+        | BaseType::NotInit
+        | BaseType::PacketEnd
+        | BaseType::MapPtr
+        | BaseType::MapValue
+        | BaseType::Mem
+        | BaseType::Ctx => {
+            bail_reject!(
+                "BPF305",
+                idx,
+                "R{} invalid mem access '{}'",
+                regno,
+                reg.type_str()
+            );
+        }
+        _ => {
+            return Err(unsupported(
+                idx,
+                format!("memory access through {}", reg.type_str()),
+            ));
+        }
+    }
+    if t == Access::Read
+        && let Some(v) = value_reg
+        && sz < 8
+        && st.cur().regs[v].is_scalar()
+    {
+        coerce_loaded(st, v, sz, is_ldsx);
+    }
+    Ok(())
+}
+
+/// The zero- or sign-extension of a narrow load.
+fn coerce_loaded(st: &mut VerifierState, v: usize, sz: i32, is_ldsx: bool) {
+    let r = &mut st.cur_mut().regs[v];
+    if is_ldsx {
+        r.var.coerce_to_size_sx(sz as u8);
+    } else {
+        r.var.coerce_to_size(sz as u8);
+    }
+}
+
+fn map_of<'e>(
+    env: &'e Env<'_>,
+    reg: &RegState,
+    idx: usize,
+) -> Result<&'e crate::object::MapDef, Stop> {
+    reg.map
+        .and_then(|m| env.obj.maps.get(m as usize))
+        .ok_or_else(|| unsupported(idx, "pointer into an unknown map"))
+}
+
+/// True when the map value's BTF type holds a field the kernel treats
+/// specially (`btf_parse_fields`): spin locks, timers, kptrs, lists, ...
+fn map_has_special_fields(env: &Env<'_>, value_type: Option<u32>) -> bool {
+    let (Some(btf), Some(id)) = (env.obj.btf.as_ref(), value_type) else {
+        return false;
+    };
+    let mut stack = vec![(id, 0u32)];
+    while let Some((id, depth)) = stack.pop() {
+        if depth > 8 {
+            return true;
+        }
+        let id = btf.skip_mods_and_typedefs(id);
+        let name = btf.name_of(id);
+        if matches!(
+            name,
+            "bpf_spin_lock"
+                | "bpf_timer"
+                | "bpf_wq"
+                | "bpf_list_head"
+                | "bpf_list_node"
+                | "bpf_rb_root"
+                | "bpf_rb_node"
+                | "bpf_refcount"
+                | "bpf_workqueue"
+        ) {
+            return true;
+        }
+        let Some(t) = btf.type_by_id(id) else {
+            continue;
+        };
+        if t.is_composite() {
+            for m in t.members() {
+                stack.push((m.type_id, depth + 1));
+            }
+        } else if let crate::object::btf::BtfTypeKind::Array { elem, .. } = t.kind {
+            stack.push((elem, depth + 1));
+        } else if let crate::object::btf::BtfTypeKind::TypeTag { .. } = t.kind {
+            return true;
+        }
+    }
+    false
+}
+
+/// `check_ptr_alignment`: only stack accesses are strictly aligned for a
+/// privileged x86-64 load (packet and ctx alignment is not enforced without
+/// `BPF_F_STRICT_ALIGNMENT`).
+fn check_ptr_alignment(idx: usize, reg: &RegState, off: i32, size: i32) -> Result<(), Stop> {
+    if reg.base != BaseType::Stack || size == 1 {
+        return Ok(());
+    }
+    let reg_off = reg.var.var_off.add(bpfproof_domains::tnum::Tnum::constant(
+        (reg.off as i64 + off as i64) as u64,
+    ));
+    if !reg_off.is_aligned(size as u64) {
+        bail_reject!(
+            "BPF303",
+            idx,
+            "misaligned stack access off {}+{}+{} size {}",
+            reg.var.var_off,
+            reg.off,
+            off,
+            size
+        );
+    }
+    Ok(())
+}
+
+/// `__check_ptr_off_reg` with `fixed_off_ok = false`.
+fn check_ptr_off_reg(idx: usize, regno: usize, reg: &RegState) -> Result<(), Stop> {
+    if reg.off < 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "negative offset {} ptr R{} off={} disallowed",
+            reg.type_str(),
+            regno,
+            reg.off
+        );
+    }
+    if reg.off != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "dereference of modified {} ptr R{} off={} disallowed",
+            reg.type_str(),
+            regno,
+            reg.off
+        );
+    }
+    if !reg.var.is_const() || reg.var.var_off.value != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "variable {} access var_off={} disallowed",
+            reg.type_str(),
+            reg.var.var_off
+        );
+    }
+    Ok(())
+}
+
+/// `__check_mem_access`'s message for an out-of-range access.
+fn mem_access_message(
+    regno: usize,
+    reg: &RegState,
+    off: i64,
+    size: i32,
+    mem_size: i64,
+) -> (&'static str, String) {
+    match reg.base {
+        BaseType::MapKey => (
+            "BPF306",
+            format!("invalid access to map key, key_size={mem_size} off={off} size={size}"),
+        ),
+        BaseType::MapValue => (
+            "BPF302",
+            format!("invalid access to map value, value_size={mem_size} off={off} size={size}"),
+        ),
+        BaseType::Packet | BaseType::PacketMeta | BaseType::PacketEnd => (
+            "BPF301",
+            format!(
+                "invalid access to packet, off={off} size={size}, R{regno}(id={},off={off},r={mem_size})",
+                reg.id
+            ),
+        ),
+        _ => (
+            "BPF307",
+            format!("invalid access to memory, mem_size={mem_size} off={off} size={size}"),
+        ),
+    }
+}
+
+fn in_range(off: i64, size: i32, mem_size: i64) -> bool {
+    off >= 0 && size > 0 && off + size as i64 <= mem_size
+}
+
+/// `check_mem_region_access`.
+fn check_mem_region_access(
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+    mem_size: u32,
+) -> Result<(), Stop> {
+    let v = &reg.var;
+    let off = off as i64;
+    let mem = mem_size as i64;
+    if v.smin < 0
+        && (v.smin == i64::MIN
+            || (off + v.smin) != (off + v.smin) as i32 as i64
+            || v.smin + off < 0)
+    {
+        bail_reject!(
+            "BPF302",
+            idx,
+            "R{} min value is negative, either use unsigned index or do a if (index >=0) check.",
+            regno
+        );
+    }
+    let lo = v.smin + off;
+    if !in_range(lo, size, mem) {
+        let (code, msg) = mem_access_message(regno, reg, lo, size, mem);
+        return Err(super::env::Stop::Reject(super::Finding {
+            code,
+            message: msg,
+            insn: Some(idx),
+            more: vec![format!(
+                "R{regno} min value is outside of the allowed memory range"
+            )],
+        }));
+    }
+    if v.umax >= BPF_MAX_VAR_OFF as u64 {
+        bail_reject!(
+            "BPF302",
+            idx,
+            "R{} unbounded memory access, make sure to bounds check any such access",
+            regno
+        );
+    }
+    let hi = v.umax as i64 + off;
+    if !in_range(hi, size, mem) {
+        let (code, msg) = mem_access_message(regno, reg, hi, size, mem);
+        return Err(super::env::Stop::Reject(super::Finding {
+            code,
+            message: msg,
+            insn: Some(idx),
+            more: vec![format!(
+                "R{regno} max value is outside of the allowed memory range"
+            )],
+        }));
+    }
+    Ok(())
+}
+
+/// `check_packet_access`.
+fn check_packet_access(
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+) -> Result<(), Stop> {
+    if reg.var.smin < 0 {
+        bail_reject!(
+            "BPF301",
+            idx,
+            "R{} min value is negative, either use unsigned index or do a if (index >=0) check.",
+            regno
+        );
+    }
+    if reg.range < 0 || !in_range(off as i64, size, reg.range as i64) {
+        let (code, msg) = mem_access_message(regno, reg, off as i64, size, reg.range as i64);
+        let msg = if reg.range < 0 {
+            format!("R{regno} offset is outside of the packet")
+        } else {
+            msg
+        };
+        return Err(super::env::Stop::Reject(super::Finding {
+            code,
+            message: msg,
+            insn: Some(idx),
+            more: vec![format!("R{regno} offset is outside of the packet")],
+        }));
+    }
+    Ok(())
+}
+
+/// `may_access_direct_pkt_data` for writes.
+fn may_access_direct_pkt_data_write(env: &Env<'_>) -> bool {
+    use crate::platform::ProgType as P;
+    matches!(
+        env.prog_type,
+        P::SchedCls | P::SchedAct | P::Xdp | P::LwtXmit | P::SkSkb | P::SkMsg
+    )
+}
+
+/// `check_stack_access_within_bounds` for a constant offset.
+fn check_stack_access_within_bounds(
+    idx: usize,
+    regno: usize,
+    off: i64,
+    size: i32,
+    t: Access,
+) -> Result<(), Stop> {
+    let min_valid = -(MAX_BPF_STACK as i64);
+    let bad = off < min_valid || off > -1 || off + size as i64 > 0;
+    if bad {
+        let what = if t == Access::Read {
+            " read from"
+        } else {
+            " write to"
+        };
+        bail_reject!(
+            "BPF303",
+            idx,
+            "invalid{} stack R{} off={} size={}",
+            what,
+            regno,
+            off,
+            size
+        );
+    }
+    Ok(())
+}
+
+fn slot_of(off: i32) -> (usize, i32) {
+    let slot = -off - 1;
+    ((slot / 8) as usize, slot)
+}
+
+/// `check_stack_write_fixed_off` (privileged: `bpf_capable`,
+/// `allow_ptr_leaks`).
+fn check_stack_write_fixed_off(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    off: i32,
+    size: i32,
+    value: Value,
+) -> Result<(), Stop> {
+    if !env.privileged {
+        return Err(unsupported(idx, "unprivileged stack writes"));
+    }
+    let (spi, slot) = slot_of(off);
+    let frame = st.frames.len() - 1;
+    let reg = match value {
+        Value::Reg(v) => Some(st.frames[frame].regs[v].clone()),
+        Value::Imm(_) => None,
+    };
+    let fr = &mut st.frames[frame];
+    fr.allocated_stack = fr.allocated_stack.max(-off);
+    let aligned = off % BPF_REG_SIZE as i32 == 0;
+    let spillable = |r: &RegState| r.is_pointer();
+    match (&reg, value) {
+        (Some(r), _) if aligned && r.is_scalar() => {
+            let mut r = r.clone();
+            let fits = r.var.umax
+                <= if size == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * size)) - 1
+                };
+            if fits && r.id == 0 && !r.var.is_const() {
+                r.id = env.new_id();
+                if let Value::Reg(v) = value {
+                    st.frames[frame].regs[v].id = r.id;
+                }
+            }
+            let mut saved = r;
+            if !fits {
+                saved.id = 0;
+            }
+            save_register_state(
+                &mut st.frames[frame].stack[spi],
+                saved,
+                size,
+                env.privileged,
+            );
+        }
+        (None, Value::Imm(imm)) if aligned => {
+            save_register_state(
+                &mut st.frames[frame].stack[spi],
+                RegState::known(imm as i64 as u64),
+                size,
+                env.privileged,
+            );
+        }
+        (Some(r), _) if spillable(r) => {
+            if size != 8 {
+                bail_reject!("BPF303", idx, "invalid size of register spill");
+            }
+            save_register_state(
+                &mut st.frames[frame].stack[spi],
+                r.clone(),
+                size,
+                env.privileged,
+            );
+        }
+        _ => {
+            let s = &mut st.frames[frame].stack[spi];
+            s.scrub();
+            let zero = match (&reg, value) {
+                (Some(r), _) => r.is_scalar() && r.var.is_const() && r.var.var_off.value == 0,
+                (None, Value::Imm(imm)) => imm == 0,
+                _ => false,
+            };
+            let ty = if zero { SlotType::Zero } else { SlotType::Misc };
+            for i in 0..size {
+                s.slot_type[((slot - i) as usize) % BPF_REG_SIZE] = ty;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `save_register_state`.
+fn save_register_state(
+    s: &mut crate::state::StackSlot,
+    r: RegState,
+    size: i32,
+    allow_ptr_leaks: bool,
+) {
+    s.spilled = r;
+    let size = size as usize;
+    for i in (BPF_REG_SIZE - size..BPF_REG_SIZE).rev() {
+        s.slot_type[i] = SlotType::Spill;
+    }
+    for k in 0..BPF_REG_SIZE - size {
+        s.mark_misc(k, allow_ptr_leaks);
+    }
+}
+
+/// `check_stack_read_fixed_off` (privileged: `allow_uninit_stack`).
+fn check_stack_read_fixed_off(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    off: i32,
+    size: i32,
+    dst: Option<usize>,
+) -> Result<(), Stop> {
+    let (spi, slot) = slot_of(off);
+    let frame = st.frames.len() - 1;
+    let s = st.frames[frame].stack[spi].clone();
+    let allow_uninit = env.privileged;
+    if s.is_spilled_reg() {
+        let mut spill_size = 1;
+        let mut i = BPF_REG_SIZE - 1;
+        while i > 0 && s.slot_type[i - 1] == SlotType::Spill {
+            spill_size += 1;
+            i -= 1;
+        }
+        if size != 8 || spill_size != 8 {
+            if !s.spilled.is_scalar() {
+                bail_reject!("BPF303", idx, "invalid size of register fill");
+            }
+            let Some(d) = dst else { return Ok(()) };
+            let narrow_ok = size <= spill_size && bpf_stack_narrow_access_ok(off, size, spill_size);
+            if narrow_ok {
+                let mut r = s.spilled.clone();
+                if r.var.umax
+                    > if size == 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * size)) - 1
+                    }
+                {
+                    r.id = 0;
+                }
+                st.frames[frame].regs[d] = r;
+            } else {
+                let (mut spill_cnt, mut zero_cnt) = (0, 0);
+                for i in 0..size {
+                    match s.slot_type[((slot - i) as usize) % BPF_REG_SIZE] {
+                        SlotType::Spill => spill_cnt += 1,
+                        SlotType::Misc => {}
+                        SlotType::Zero => zero_cnt += 1,
+                        SlotType::Invalid if allow_uninit => {}
+                        SlotType::Invalid => {
+                            bail_reject!(
+                                "BPF303",
+                                idx,
+                                "invalid read from stack off {}+{} size {}",
+                                off,
+                                i,
+                                size
+                            );
+                        }
+                    }
+                }
+                let r = if (spill_cnt == size
+                    && s.spilled.var.is_const()
+                    && s.spilled.var.var_off.value == 0)
+                    || zero_cnt == size
+                {
+                    RegState::known(0)
+                } else {
+                    RegState::unknown_scalar()
+                };
+                st.frames[frame].regs[d] = r;
+            }
+        } else if let Some(d) = dst {
+            st.frames[frame].regs[d] = s.spilled.clone();
+        } else if s.spilled.is_pointer() && !env.privileged {
+            bail_reject!("BPF206", idx, "leaking pointer from stack off {}", off);
+        }
+    } else {
+        for i in 0..size {
+            match s.slot_type[((slot - i) as usize) % BPF_REG_SIZE] {
+                SlotType::Misc | SlotType::Zero => {}
+                SlotType::Invalid if allow_uninit => {}
+                _ => {
+                    bail_reject!(
+                        "BPF303",
+                        idx,
+                        "invalid read from stack off {}+{} size {}",
+                        off,
+                        i,
+                        size
+                    );
+                }
+            }
+        }
+        if let Some(d) = dst {
+            // mark_reg_stack_read: all-zero bytes give a known zero.
+            let fr = &st.frames[frame];
+            let all_zero = (off..off + size).all(|o| {
+                let sl = -o - 1;
+                fr.stack[(sl / 8) as usize].slot_type[(sl % 8) as usize] == SlotType::Zero
+            });
+            st.frames[frame].regs[d] = if all_zero {
+                RegState::known(0)
+            } else {
+                RegState::unknown_scalar()
+            };
+        }
+    }
+    Ok(())
+}
+
+/// `bpf_stack_narrow_access_ok` (little-endian): the fill starts at the
+/// slot's first byte.
+fn bpf_stack_narrow_access_ok(off: i32, _fill_size: i32, _spill_size: i32) -> bool {
+    off % BPF_REG_SIZE as i32 == 0
+}

@@ -1,0 +1,211 @@
+//! State pruning as `is_state_visited` / `states_equal` / `regsafe` /
+//! `stacksafe` / `check_ids` do it. bpfproof has no precision or read-mark
+//! tracking yet, so every old scalar counts as precise and every old
+//! register as read: a state is pruned only when an explored state covers
+//! it completely, which is sound but prunes less than the kernel (more
+//! instructions processed, never a different verdict on accepted paths).
+
+use crate::state::{BaseType, RegState, SlotType, StackSlot, VerifierState};
+use bpfproof_domains::scalar::range_within;
+use std::collections::HashMap;
+
+/// A stored state (`struct bpf_verifier_state_list`).
+pub struct Checkpoint {
+    /// The state when it was stored.
+    pub st: VerifierState,
+    /// Paths still being explored below it (`branches`).
+    pub branches: u32,
+    /// The checkpoint above it on its path.
+    pub parent: Option<usize>,
+}
+
+/// How strictly to compare.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Exact {
+    /// `NOT_EXACT`: the old state covers the current one.
+    NotExact,
+    /// `EXACT`: the states are the same up to id renaming.
+    Exact,
+}
+
+/// `struct bpf_idmap`: a consistent renaming of ids between the states.
+#[derive(Default)]
+pub struct IdMap {
+    map: HashMap<u32, u32>,
+    rev: HashMap<u32, u32>,
+}
+
+impl IdMap {
+    /// `check_ids`: `old` and `cur` must map one to one.
+    pub fn check_ids(&mut self, old: u32, cur: u32) -> bool {
+        if old == 0 || cur == 0 {
+            return old == cur;
+        }
+        match (self.map.get(&old), self.rev.get(&cur)) {
+            (Some(&c), _) => c == cur,
+            (None, Some(_)) => false,
+            (None, None) => {
+                self.map.insert(old, cur);
+                self.rev.insert(cur, old);
+                true
+            }
+        }
+    }
+
+    /// `check_scalar_ids`: a zero id on one side gets a fresh one.
+    pub fn check_scalar_ids(&mut self, old: u32, cur: u32, fresh: &mut u32) -> bool {
+        let mut f = || {
+            *fresh += 1;
+            *fresh
+        };
+        let old = if old == 0 { f() | (1 << 31) } else { old };
+        let cur = if cur == 0 { f() | (1 << 31) } else { cur };
+        self.check_ids(old, cur)
+    }
+}
+
+fn tnum_in(old: &RegState, cur: &RegState) -> bool {
+    old.var.var_off.contains_tnum(cur.var.var_off)
+}
+
+/// `regs_exact`.
+fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
+    old.base == cur.base
+        && old.flags == cur.flags
+        && old.off == cur.off
+        && old.var == cur.var
+        && old.range == cur.range
+        && old.map == cur.map
+        && old.mem_size == cur.mem_size
+        && old.frameno == cur.frameno
+        && ids.check_ids(old.id, cur.id)
+        && ids.check_ids(old.ref_obj_id, cur.ref_obj_id)
+}
+
+/// `regsafe`.
+pub fn regsafe(
+    old: &RegState,
+    cur: &RegState,
+    ids: &mut IdMap,
+    fresh: &mut u32,
+    exact: Exact,
+) -> bool {
+    if old.base == BaseType::NotInit {
+        return exact == Exact::NotExact || cur.base == BaseType::NotInit;
+    }
+    if cur.base == BaseType::NotInit {
+        return false;
+    }
+    if exact == Exact::Exact {
+        return regs_exact(old, cur, ids);
+    }
+    if old.base != cur.base || old.flags != cur.flags {
+        return false;
+    }
+    match old.base {
+        BaseType::Scalar => {
+            ids.check_scalar_ids(old.id, cur.id, fresh)
+                && range_within(&old.var, &cur.var)
+                && tnum_in(old, cur)
+        }
+        BaseType::MapKey
+        | BaseType::MapValue
+        | BaseType::Mem
+        | BaseType::Buf
+        | BaseType::TpBuffer => {
+            old.off == cur.off
+                && old.map == cur.map
+                && old.mem_size == cur.mem_size
+                && range_within(&old.var, &cur.var)
+                && tnum_in(old, cur)
+                && ids.check_ids(old.id, cur.id)
+                && ids.check_ids(old.ref_obj_id, cur.ref_obj_id)
+        }
+        BaseType::Packet | BaseType::PacketMeta => {
+            old.range <= cur.range
+                && old.off == cur.off
+                && ids.check_ids(old.id, cur.id)
+                && range_within(&old.var, &cur.var)
+                && tnum_in(old, cur)
+        }
+        BaseType::Stack => regs_exact(old, cur, ids) && old.frameno == cur.frameno,
+        _ => regs_exact(old, cur, ids),
+    }
+}
+
+/// `scalar_reg_for_stack`: a spilled scalar, or an unknown scalar for an
+/// all-MISC slot (privileged: INVALID counts as MISC).
+fn scalar_reg_for_stack(s: &StackSlot) -> Option<RegState> {
+    if s.is_spilled_scalar_reg() && s.slot_type.iter().all(|t| *t == SlotType::Spill) {
+        return Some(s.spilled.clone());
+    }
+    if s.slot_type
+        .iter()
+        .all(|t| matches!(t, SlotType::Misc | SlotType::Invalid))
+        && s.slot_type.iter().any(|t| *t == SlotType::Misc)
+    {
+        return Some(RegState::unknown_scalar());
+    }
+    None
+}
+
+/// `stacksafe` (privileged: `allow_uninit_stack`).
+fn stacksafe(
+    old: &[StackSlot],
+    cur: &[StackSlot],
+    ids: &mut IdMap,
+    fresh: &mut u32,
+    exact: Exact,
+) -> bool {
+    for (spi, (o, c)) in old.iter().zip(cur.iter()).enumerate() {
+        let _ = spi;
+        if exact == Exact::Exact {
+            if o.slot_type != c.slot_type {
+                return false;
+            }
+            if o.is_spilled_reg() && !regsafe(&o.spilled, &c.spilled, ids, fresh, exact) {
+                return false;
+            }
+            continue;
+        }
+        if let (Some(or), Some(cr)) = (scalar_reg_for_stack(o), scalar_reg_for_stack(c)) {
+            if !regsafe(&or, &cr, ids, fresh, exact) {
+                return false;
+            }
+            continue;
+        }
+        for k in 0..8 {
+            let (ot, ct) = (o.slot_type[k], c.slot_type[k]);
+            if ot == SlotType::Invalid || ot == SlotType::Misc {
+                continue;
+            }
+            if ot != ct {
+                return false;
+            }
+        }
+        if o.is_spilled_reg() && !regsafe(&o.spilled, &c.spilled, ids, fresh, exact) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `states_equal`.
+pub fn states_equal(old: &VerifierState, cur: &VerifierState, exact: Exact) -> bool {
+    if old.frames.len() != cur.frames.len() {
+        return false;
+    }
+    let mut ids = IdMap::default();
+    let mut fresh = 0u32;
+    for (o, c) in old.frames.iter().zip(cur.frames.iter()) {
+        for (or, cr) in o.regs.iter().zip(c.regs.iter()) {
+            if !regsafe(or, cr, &mut ids, &mut fresh, exact) {
+                return false;
+            }
+        }
+        if !stacksafe(&o.stack, &c.stack, &mut ids, &mut fresh, exact) {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,72 @@
+//! `struct bpf_func_state` (one call frame) and `struct bpf_verifier_state`.
+
+use super::reg::{BaseType, RegState};
+use super::stack::{MAX_BPF_STACK, StackSlot};
+
+/// Number of registers (R0–R10).
+pub const MAX_BPF_REG: usize = 11;
+/// The frame pointer.
+pub const BPF_REG_FP: usize = 10;
+
+/// One call frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncState {
+    /// R0–R10.
+    pub regs: [RegState; MAX_BPF_REG],
+    /// Stack slots, `stack[spi]` covers frame offsets `-8*(spi+1) .. -8*spi`.
+    pub stack: Vec<StackSlot>,
+    /// Deepest stack byte touched (`allocated_stack`), in bytes.
+    pub allocated_stack: i32,
+    /// Frame number.
+    pub frameno: u8,
+}
+
+impl FuncState {
+    /// `init_func_state`: every register NOT_INIT except R10 = fp.
+    pub fn new(frameno: u8) -> Self {
+        let mut regs: [RegState; MAX_BPF_REG] = std::array::from_fn(|_| RegState::not_init());
+        let mut fp = RegState::pointer(BaseType::Stack);
+        fp.frameno = frameno;
+        regs[BPF_REG_FP] = fp;
+        FuncState {
+            regs,
+            stack: vec![StackSlot::default(); (MAX_BPF_STACK / 8) as usize],
+            allocated_stack: 0,
+            frameno,
+        }
+    }
+}
+
+/// The whole state of one path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierState {
+    /// Call frames, innermost last.
+    pub frames: Vec<FuncState>,
+}
+
+impl VerifierState {
+    /// The current frame.
+    pub fn cur(&self) -> &FuncState {
+        self.frames.last().expect("at least one frame")
+    }
+
+    /// The current frame, mutably.
+    pub fn cur_mut(&mut self) -> &mut FuncState {
+        self.frames.last_mut().expect("at least one frame")
+    }
+
+    /// Every register of every frame, and every spilled register
+    /// (`bpf_for_each_reg_in_vstate`).
+    pub fn for_each_reg(&mut self, mut f: impl FnMut(&mut RegState)) {
+        for fr in &mut self.frames {
+            for r in &mut fr.regs {
+                f(r);
+            }
+            for s in &mut fr.stack {
+                if s.is_spilled_reg() {
+                    f(&mut s.spilled);
+                }
+            }
+        }
+    }
+}

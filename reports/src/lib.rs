@@ -2,6 +2,7 @@
 //! shapes follow `CLI.md` (the command-line contract).
 #![forbid(unsafe_code)]
 
+pub mod cfg;
 pub mod check;
 pub mod disasm;
 pub mod list;

@@ -31,6 +31,9 @@ use crate::object::Program;
 use petgraph::graph::DiGraph;
 use std::fmt;
 
+/// The graph library the CFG is built on, for callers that walk the graphs.
+pub use petgraph;
+
 pub use graph::{BasicBlock, CallEdge, CallKindEdge, EdgeKind, FuncCfg};
 pub use liveness::Liveness;
 pub use loops::{IrreducibleRegion, Loop};
@@ -308,9 +311,9 @@ pub fn analyze_insns(
     let (blocks, insn_block, funcs, call_graph) = graph::build(insns, &subprogs, exc);
     let mut funcs = funcs;
     for f in &mut funcs {
-        loops::analyze(f, &blocks);
+        loops::analyze(f);
     }
-    let liveness = liveness::compute(insns, &subprogs, &blocks, &funcs);
+    let liveness = liveness::compute(insns, &subprogs);
     CfgInfo {
         subprogs,
         exception_callback_subprog: exc,

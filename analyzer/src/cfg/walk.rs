@@ -63,7 +63,10 @@ impl Walk<'_> {
     }
 
     fn flag(&mut self, idx: i64, f: impl FnOnce(&mut InsnFlags)) {
-        if let Some(x) = usize::try_from(idx).ok().and_then(|i| self.flags.get_mut(i)) {
+        if let Some(x) = usize::try_from(idx)
+            .ok()
+            .and_then(|i| self.flags.get_mut(i))
+        {
             f(x);
         }
     }

@@ -94,6 +94,8 @@ macro_rules! uapi_enum {
 pub mod helpers;
 pub mod map_types;
 pub mod prog_types;
+pub mod protos;
+mod protos_data;
 pub mod sections;
 
 pub use helpers::{HELPER_COUNT, LAST_HELPER_ID, helper_id, helper_name};

@@ -152,7 +152,13 @@ fn check_json_and_exit_codes() {
     assert!(r["stats"]["insns_processed"].as_u64().unwrap() > 0);
 
     // Something not modelled yet: unsupported, exit 3, never accepted.
-    let o = bpfproof(&["check", "--format", "json", "corpus/programs/xdp_fw.bpf.o"]);
+    // (spin locks are not modelled yet)
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/programs/spin_lock.bpf.o",
+    ]);
     assert_eq!(o.status.code(), Some(3), "unsupported must never exit 0");
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
     assert_eq!(v["kernel"], "6.18");
@@ -164,5 +170,10 @@ fn check_json_and_exit_codes() {
             .unwrap()
             .starts_with("unsupported:")
     );
-    assert_eq!(r["program"], "xdp_fw");
+    assert_eq!(r["program"], "tc_rate_meter");
+
+    // An accepted program exits 0.
+    let o = bpfproof(&["check", "corpus/programs/xdp_fw.bpf.o"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("xdp_fw (xdp): accept"));
 }

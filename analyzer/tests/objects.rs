@@ -26,10 +26,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every `.o` committed under `corpus/` and `analyzer/tests/data/`.
+/// Every `.o` committed under `corpus/programs/` and `analyzer/tests/data/`.
 fn objects() -> Vec<PathBuf> {
     let mut v = Vec::new();
-    collect(&repo_root().join("corpus"), &mut v);
+    collect(&repo_root().join("corpus/programs"), &mut v);
     collect(&repo_root().join("analyzer/tests/data"), &mut v);
     v.sort();
     assert!(
@@ -75,6 +75,35 @@ fn every_instruction_round_trips() {
         }
     }
     assert!(total > 1000, "only {total} instructions seen");
+}
+
+/// The built corpus (kernel selftests, veristat set), when present: every
+/// instruction of every object we can read round-trips too.
+#[test]
+fn built_corpus_round_trips() {
+    let mut v = Vec::new();
+    collect(&repo_root().join("corpus/build"), &mut v);
+    if v.is_empty() {
+        eprintln!("SKIPPED: corpus not built, run `bpfproof corpus build`");
+        return;
+    }
+    let (mut insns, mut failed) = (0, Vec::new());
+    for path in &v {
+        match load_file(path, &LoadOptions::default()) {
+            Ok(obj) => {
+                for p in obj.programs.iter().filter(|p| p.load_error.is_none()) {
+                    insns += round_trip(&format!("{} {}", path.display(), p.name), &p.insns);
+                }
+            }
+            Err(e) => failed.push(format!("{}: {e}", path.display())),
+        }
+    }
+    eprintln!(
+        "built corpus: {} objects, {insns} instructions round-tripped, {} not loadable: {failed:?}",
+        v.len(),
+        failed.len()
+    );
+    assert!(failed.len() <= 1, "objects that do not load: {failed:#?}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::mem::{Access, Value, check_mem_access};
 use super::prune::{Checkpoint, Exact, states_equal};
 use super::regs::check_reg_read;
 use crate::isa::raw::*;
-use crate::isa::{CallKind, Insn};
+use crate::isa::{AtomicOp, CallKind, Insn};
 use crate::platform::ProgType;
 use crate::state::{BaseType, FuncState, RegState, VerifierState};
 use std::collections::HashMap;
@@ -189,8 +189,10 @@ fn is_state_visited(
 ) -> Result<Visit, Stop> {
     let mut add_new_state = !(env.jmps_processed - env.prev_jmps_processed < 2
         && env.insn_processed - env.prev_insn_processed < 8);
-    if let Some(list) = explored.get(&idx) {
-        for &c in list {
+    if let Some(list) = explored.get_mut(&idx) {
+        let mut k = 0;
+        while k < list.len() {
+            let c = list[k];
             let old = &ckpts[c];
             if old.branches > 0 {
                 // Still being explored: only the infinite-loop check applies.
@@ -202,10 +204,19 @@ fn is_state_visited(
                 {
                     add_new_state = false;
                 }
-                continue;
-            }
-            if states_equal(&old.st, cur, Exact::NotExact) {
+            } else if states_equal(&old.st, cur, Exact::NotExact) {
+                ckpts[c].hit_cnt += 1;
                 return Ok(Visit::Prune);
+            }
+            // miss: evict states that keep missing, as the kernel does.
+            let old = &mut ckpts[c];
+            if add_new_state {
+                old.miss_cnt += 1;
+            }
+            if old.miss_cnt > old.hit_cnt * 3 + 3 {
+                list.swap_remove(k);
+            } else {
+                k += 1;
             }
         }
     }
@@ -219,6 +230,8 @@ fn is_state_visited(
         st: cur.clone(),
         branches: 1,
         parent,
+        hit_cnt: 0,
+        miss_cnt: 0,
     });
     explored.entry(idx).or_default().push(id);
     Ok(Visit::NewState(id))
@@ -278,6 +291,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 Access::Read,
                 Value::Reg(dst as usize),
                 sx,
+                false,
             )?;
             save_aux_ptr_type(env, idx, src_type)?;
         }
@@ -300,6 +314,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 Access::Write,
                 Value::Reg(src as usize),
                 false,
+                false,
             )?;
             save_aux_ptr_type(env, idx, dst_type)?;
         }
@@ -321,10 +336,17 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 Access::Write,
                 Value::Imm(imm),
                 false,
+                false,
             )?;
             save_aux_ptr_type(env, idx, dst_type)?;
         }
-        Insn::Atomic { .. } => return Err(unsupported(idx, "atomic instructions")),
+        Insn::Atomic {
+            size,
+            op,
+            dst,
+            src,
+            off,
+        } => check_atomic(env, st, idx, size, op, dst, src, off)?,
         Insn::LdAbs { .. } | Insn::LdInd { .. } => {
             return Err(unsupported(idx, "legacy LD_ABS/LD_IND packet loads"));
         }
@@ -397,18 +419,14 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         }
         Insn::MayGoto { .. } => return Err(unsupported(idx, "may_goto")),
         Insn::Call(kind) => {
-            return Err(match kind {
-                CallKind::Helper(id) => unsupported(
-                    idx,
-                    format!(
-                        "helper call {}#{} (check_helper_call is not modelled yet)",
-                        crate::platform::helper_name(id).unwrap_or("unknown"),
-                        id
-                    ),
-                ),
-                CallKind::Local(_) => unsupported(idx, "bpf-to-bpf calls"),
-                CallKind::Kfunc { .. } => unsupported(idx, "kfunc calls"),
-            });
+            return match kind {
+                CallKind::Helper(id) => {
+                    super::call::check_helper_call(env, st, idx, id)?;
+                    Ok(Next::Go(idx + 1))
+                }
+                CallKind::Local(_) => Err(unsupported(idx, "bpf-to-bpf calls")),
+                CallKind::Kfunc { .. } => Err(unsupported(idx, "kfunc calls")),
+            };
         }
         Insn::Exit => {
             check_return_code(env, st, idx)?;
@@ -416,6 +434,104 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         }
     }
     Ok(Next::Go(idx + 1))
+}
+
+/// `check_atomic`.
+#[allow(clippy::too_many_arguments)]
+fn check_atomic(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    size: crate::isa::Size,
+    op: AtomicOp,
+    dst: u8,
+    src: u8,
+    off: i16,
+) -> Result<(), Stop> {
+    if matches!(op, AtomicOp::LoadAcquire | AtomicOp::StoreRelease) {
+        return Err(unsupported(idx, "load-acquire/store-release"));
+    }
+    let (d, s) = (dst as usize, src as usize);
+    check_reg_read(st, idx, s)?;
+    check_reg_read(st, idx, d)?;
+    if op == AtomicOp::Cmpxchg {
+        check_reg_read(st, idx, 0)?;
+    }
+    let dr = &st.cur().regs[d];
+    if matches!(
+        dr.base,
+        BaseType::Ctx
+            | BaseType::Packet
+            | BaseType::PacketMeta
+            | BaseType::FlowKeys
+            | BaseType::Socket
+            | BaseType::SockCommon
+            | BaseType::TcpSock
+            | BaseType::XdpSock
+    ) {
+        bail_reject!(
+            "BPF305",
+            idx,
+            "BPF_ATOMIC stores into R{} {} is not allowed",
+            d,
+            dr.type_str()
+        );
+    }
+    let fetch = match op {
+        AtomicOp::Add { fetch }
+        | AtomicOp::Or { fetch }
+        | AtomicOp::And { fetch }
+        | AtomicOp::Xor { fetch } => fetch,
+        _ => true,
+    };
+    let load_reg = if !fetch {
+        None
+    } else if op == AtomicOp::Cmpxchg {
+        Some(0)
+    } else {
+        Some(s)
+    };
+    if let Some(l) = load_reg {
+        super::regs::check_reg_write(idx, l)?;
+    }
+    check_mem_access(
+        env,
+        st,
+        idx,
+        d,
+        off as i32,
+        size,
+        Access::Read,
+        Value::None,
+        false,
+        true,
+    )?;
+    if let Some(l) = load_reg {
+        check_mem_access(
+            env,
+            st,
+            idx,
+            d,
+            off as i32,
+            size,
+            Access::Read,
+            Value::Reg(l),
+            false,
+            true,
+        )?;
+    }
+    check_mem_access(
+        env,
+        st,
+        idx,
+        d,
+        off as i32,
+        size,
+        Access::Write,
+        Value::None,
+        false,
+        true,
+    )
 }
 
 /// `save_aux_ptr_type`: one load/store instruction may not be used with

@@ -104,7 +104,7 @@ fn is_branch_taken(r1: &RegState, r2: &RegState, op: JmpOp, is32: bool) -> Optio
         } else {
             (r2, r1, flip(op))
         };
-        if !(c.is_scalar() && c.var.is_reg_const(is32)) || !reg_not_null(p) {
+        if !(c.is_scalar() && c.var.is_reg_const(is32) && reg_not_null(p)) {
             return None;
         }
         if c.var.const_value(is32) != 0 {

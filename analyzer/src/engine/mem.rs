@@ -27,6 +27,8 @@ pub enum Value {
     Reg(usize),
     /// `BPF_ST` immediate.
     Imm(i32),
+    /// No register (`value_regno == -1`): a read whose value is dropped.
+    None,
 }
 
 /// `check_mem_access` for an instruction at `idx` through register `regno`.
@@ -41,14 +43,15 @@ pub fn check_mem_access(
     t: Access,
     value: Value,
     is_ldsx: bool,
+    strict_alignment_once: bool,
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
     let sz = size.bytes() as i32;
-    check_ptr_alignment(idx, &reg, off, sz)?;
+    check_ptr_alignment(idx, &reg, off, sz, strict_alignment_once)?;
     let off = off + reg.off;
     let value_reg = match value {
         Value::Reg(v) => Some(v),
-        Value::Imm(_) => None,
+        Value::Imm(_) | Value::None => None,
     };
     let leaks = |st: &VerifierState| {
         t == Access::Write
@@ -339,21 +342,69 @@ fn map_has_special_fields(env: &Env<'_>, value_type: Option<u32>) -> bool {
     false
 }
 
-/// `check_ptr_alignment`: only stack accesses are strictly aligned for a
-/// privileged x86-64 load (packet and ctx alignment is not enforced without
-/// `BPF_F_STRICT_ALIGNMENT`).
-fn check_ptr_alignment(idx: usize, reg: &RegState, off: i32, size: i32) -> Result<(), Stop> {
-    if reg.base != BaseType::Stack || size == 1 {
+/// `check_ptr_alignment`: stack accesses are always strictly aligned;
+/// other pointers only under `strict` (atomics pass
+/// `strict_alignment_once`; x86-64 has efficient unaligned access, so
+/// nothing else is strict without `BPF_F_STRICT_ALIGNMENT`).
+fn check_ptr_alignment(
+    idx: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+    strict: bool,
+) -> Result<(), Stop> {
+    use bpfproof_domains::tnum::Tnum;
+    if size == 1 {
         return Ok(());
     }
-    let reg_off = reg.var.var_off.add(bpfproof_domains::tnum::Tnum::constant(
-        (reg.off as i64 + off as i64) as u64,
-    ));
+    if reg.base.is_pkt_pointer() {
+        if !strict {
+            return Ok(());
+        }
+        // NET_IP_ALIGN is 2 on the kernel's generic path.
+        let reg_off = reg
+            .var
+            .var_off
+            .add(Tnum::constant((2 + reg.off as i64 + off as i64) as u64));
+        if !reg_off.is_aligned(size as u64) {
+            bail_reject!(
+                "BPF301",
+                idx,
+                "misaligned packet access off {}+{}+{}+{} size {}",
+                2,
+                reg.var.var_off,
+                reg.off,
+                off,
+                size
+            );
+        }
+        return Ok(());
+    }
+    let (desc, strict) = match reg.base {
+        BaseType::Stack => ("stack ", true),
+        BaseType::FlowKeys => ("flow keys ", strict),
+        BaseType::MapKey => ("key ", strict),
+        BaseType::MapValue => ("value ", strict),
+        BaseType::Ctx => ("context ", strict),
+        BaseType::Socket => ("sock ", strict),
+        BaseType::SockCommon => ("sock_common ", strict),
+        BaseType::TcpSock => ("tcp_sock ", strict),
+        BaseType::XdpSock => ("xdp_sock ", strict),
+        _ => ("", strict),
+    };
+    if !strict {
+        return Ok(());
+    }
+    let reg_off = reg
+        .var
+        .var_off
+        .add(Tnum::constant((reg.off as i64 + off as i64) as u64));
     if !reg_off.is_aligned(size as u64) {
         bail_reject!(
             "BPF303",
             idx,
-            "misaligned stack access off {}+{}+{} size {}",
+            "misaligned {}access off {}+{}+{} size {}",
+            desc,
             reg.var.var_off,
             reg.off,
             off,
@@ -584,7 +635,7 @@ fn check_stack_write_fixed_off(
     let frame = st.frames.len() - 1;
     let reg = match value {
         Value::Reg(v) => Some(st.frames[frame].regs[v].clone()),
-        Value::Imm(_) => None,
+        Value::Imm(_) | Value::None => None,
     };
     let fr = &mut st.frames[frame];
     fr.allocated_stack = fr.allocated_stack.max(-off);

@@ -19,6 +19,7 @@
 //! deltas.
 
 mod alu;
+mod call;
 pub mod env;
 mod explore;
 mod jmp;

@@ -17,6 +17,10 @@ pub struct Checkpoint {
     pub branches: u32,
     /// The checkpoint above it on its path.
     pub parent: Option<usize>,
+    /// Times a state was pruned against it (`hit_cnt`).
+    pub hit_cnt: u32,
+    /// Times a state at the same instruction was not (`miss_cnt`).
+    pub miss_cnt: u32,
 }
 
 /// How strictly to compare.
@@ -142,7 +146,7 @@ fn scalar_reg_for_stack(s: &StackSlot) -> Option<RegState> {
     if s.slot_type
         .iter()
         .all(|t| matches!(t, SlotType::Misc | SlotType::Invalid))
-        && s.slot_type.iter().any(|t| *t == SlotType::Misc)
+        && s.slot_type.contains(&SlotType::Misc)
     {
         return Some(RegState::unknown_scalar());
     }

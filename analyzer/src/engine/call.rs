@@ -1,0 +1,642 @@
+//! `check_helper_call` for helpers whose arguments and return value are
+//! plain memory, maps, ctx and scalars: `get_helper_proto` through the
+//! generated prototype table, GPL-only helpers, `check_func_arg` for
+//! `ARG_CONST_MAP_PTR`, `ARG_PTR_TO_MAP_KEY/VALUE`, `ARG_PTR_TO_MEM`
+//! (+ `ARG_CONST_SIZE[_OR_ZERO]`, `MEM_UNINIT`, `MEM_RDONLY`),
+//! `ARG_PTR_TO_CTX`, `ARG_ANYTHING`; `check_map_func_compatibility`;
+//! R1–R5 clobbered, R0 from `RET_INTEGER`, `RET_VOID`,
+//! `RET_PTR_TO_MAP_VALUE[_OR_NULL]`. Helpers that take or return
+//! references, callbacks, BTF objects, dynptrs, spin locks, timers or
+//! sockets are reported as unsupported.
+
+use super::env::{Env, Stop, bail_reject, unsupported};
+use super::mem::{Access, Value, check_mem_access};
+use super::regs::check_reg_read;
+use crate::isa::Size;
+use crate::platform::protos::{
+    ArgBase, ArgType, FuncProto, RetBase, TypeFlags as PF, func_proto_alternatives,
+    privileged_condition,
+};
+use crate::platform::{MapType, helper_name};
+use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+
+/// `BPF_MAX_VAR_SIZ`.
+const BPF_MAX_VAR_SIZ: u64 = 1 << 29;
+
+/// What `check_func_arg` learns (`struct bpf_call_arg_meta`).
+#[derive(Default)]
+struct Meta {
+    map: Option<u32>,
+    /// Register of the memory argument whose size comes next.
+    mem_regno: Option<usize>,
+    mem_uninit: bool,
+    mem_write: bool,
+}
+
+fn func_name(id: i32) -> &'static str {
+    helper_name(id).unwrap_or("unknown")
+}
+
+/// `check_helper_call`.
+pub fn check_helper_call(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    id: i32,
+) -> Result<(), Stop> {
+    if helper_name(id).is_none() || id == 0 {
+        bail_reject!("BPF401", idx, "invalid func {}#{}", func_name(id), id);
+    }
+    let alts = func_proto_alternatives(env.prog_type, id);
+    let Some(first) = alts.first() else {
+        bail_reject!(
+            "BPF402",
+            idx,
+            "program of this type cannot use helper {}#{}",
+            func_name(id),
+            id
+        );
+    };
+    if let Some(c) = first.conds.iter().find(|c| !privileged_condition(c)) {
+        return Err(unsupported(
+            idx,
+            format!(
+                "helper {} whose availability depends on `{c}`",
+                func_name(id)
+            ),
+        ));
+    }
+    let proto: &FuncProto = first.proto;
+    if proto.gpl_only && !env.obj.gpl_compatible() {
+        bail_reject!(
+            "BPF403",
+            idx,
+            "cannot call GPL-restricted function from non-GPL compatible program"
+        );
+    }
+    if proto.allowed.is_some() {
+        return Err(unsupported(
+            idx,
+            format!("helper {} with an `allowed` predicate", func_name(id)),
+        ));
+    }
+    if proto.might_sleep && !env.prog.sleepable {
+        bail_reject!(
+            "BPF404",
+            idx,
+            "helper call might sleep in a non-sleepable prog"
+        );
+    }
+    if is_special_helper(func_name(id)) {
+        return Err(unsupported(
+            idx,
+            format!(
+                "helper {} (references, callbacks or special state)",
+                func_name(id)
+            ),
+        ));
+    }
+    let mut meta = Meta::default();
+    for i in 0..5 {
+        check_func_arg(
+            env,
+            st,
+            idx,
+            i,
+            proto.args[i],
+            proto.arg_sizes[i],
+            &mut meta,
+            id,
+        )?;
+    }
+    if let Some(m) = meta.map {
+        check_map_func_compatibility(env, idx, m, id)?;
+    }
+    // Reset caller-saved registers.
+    for r in 1..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    let ret = proto.ret;
+    let r0 = match ret.base {
+        RetBase::Integer => RegState::unknown_scalar(),
+        RetBase::Void => RegState::not_init(),
+        RetBase::PtrToMapValue => {
+            let Some(m) = meta.map else {
+                bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
+            };
+            let mut r = RegState::pointer(BaseType::MapValue);
+            r.map = Some(m);
+            if ret.flags.contains(PF::PTR_MAYBE_NULL) {
+                r.flags.0 |= TypeFlags::MAYBE_NULL;
+                r.id = env.new_id();
+            }
+            if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
+                return Err(unsupported(
+                    idx,
+                    format!("helper {} returning {ret}", func_name(id)),
+                ));
+            }
+            r
+        }
+        _ => {
+            return Err(unsupported(
+                idx,
+                format!("helper {} returning {ret}", func_name(id)),
+            ));
+        }
+    };
+    st.cur_mut().regs[0] = r0;
+    Ok(())
+}
+
+/// Helpers `check_helper_call` treats specially (references, callbacks,
+/// locks, dynptrs, BTF objects, packet-changing with ctx, ...): not
+/// modelled yet.
+fn is_special_helper(name: &str) -> bool {
+    const SPECIAL: &[&str] = &[
+        "bpf_ringbuf_reserve",
+        "bpf_ringbuf_submit",
+        "bpf_ringbuf_discard",
+        "bpf_sk_lookup_tcp",
+        "bpf_sk_lookup_udp",
+        "bpf_skc_lookup_tcp",
+        "bpf_sk_release",
+        "bpf_kptr_xchg",
+        "bpf_loop",
+        "bpf_for_each_map_elem",
+        "bpf_timer_set_callback",
+        "bpf_find_vma",
+        "bpf_user_ringbuf_drain",
+        "bpf_spin_lock",
+        "bpf_spin_unlock",
+        "bpf_get_local_storage",
+        "bpf_snprintf",
+        "bpf_set_retval",
+        "bpf_get_retval",
+        "bpf_dynptr_from_mem",
+        "bpf_tail_call",
+    ];
+    SPECIAL.contains(&name) || name.contains("dynptr") || name.contains("timer")
+}
+
+/// `check_func_arg` for one argument (R1..R5).
+#[allow(clippy::too_many_arguments)]
+fn check_func_arg(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    arg: usize,
+    t: ArgType,
+    fixed_size: Option<&'static str>,
+    meta: &mut Meta,
+    id: i32,
+) -> Result<(), Stop> {
+    let regno = arg + 1;
+    if t.is_unused() {
+        return Ok(());
+    }
+    check_reg_read(st, idx, regno)?;
+    let reg = st.cur().regs[regno].clone();
+    let known = PF::PTR_MAYBE_NULL
+        .union(PF::MEM_RDONLY)
+        .union(PF::MEM_UNINIT)
+        .union(PF::MEM_WRITE);
+    if t.flags.0 & !known.0 != 0 {
+        return Err(unsupported(idx, format!("helper argument type {t}")));
+    }
+    let nullable = t.flags.contains(PF::PTR_MAYBE_NULL);
+    if nullable && reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
+        // `register_is_null` with an `_OR_NULL` argument.
+        if t.base == ArgBase::PtrToMem {
+            meta.mem_regno = None;
+        }
+        return Ok(());
+    }
+    let expect = |env: &Env<'_>, ok: &[BaseType], names: &str| -> Result<(), Stop> {
+        let _ = env;
+        if reg.may_be_null() || !ok.contains(&reg.base) {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "R{} type={} expected={}",
+                regno,
+                reg.type_str(),
+                names
+            );
+        }
+        Ok(())
+    };
+    match t.base {
+        ArgBase::Anything | ArgBase::Scalar => {
+            if t.base == ArgBase::Scalar && !reg.is_scalar() {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=scalar",
+                    regno,
+                    reg.type_str()
+                );
+            }
+        }
+        ArgBase::ConstMapPtr => {
+            expect(env, &[BaseType::MapPtr], "map_ptr")?;
+            meta.map = reg.map;
+        }
+        ArgBase::PtrToMapKey | ArgBase::PtrToMapValue => {
+            let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize)) else {
+                let what = if t.base == ArgBase::PtrToMapKey {
+                    "key"
+                } else {
+                    "value"
+                };
+                bail_reject!("BPF405", idx, "invalid map_ptr to access map->{}", what);
+            };
+            let size = if t.base == ArgBase::PtrToMapKey {
+                m.key_size
+            } else {
+                m.value_size
+            };
+            expect(
+                env,
+                &[
+                    BaseType::Stack,
+                    BaseType::Packet,
+                    BaseType::PacketMeta,
+                    BaseType::MapKey,
+                    BaseType::MapValue,
+                    BaseType::Mem,
+                ],
+                "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+            )?;
+            let access = if t.flags.contains(PF::MEM_UNINIT) {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            check_helper_mem_access(
+                env,
+                st,
+                idx,
+                regno,
+                size as u64,
+                access,
+                false,
+                t.flags.contains(PF::MEM_UNINIT),
+            )?;
+        }
+        ArgBase::PtrToMem => {
+            expect(
+                env,
+                &[
+                    BaseType::Stack,
+                    BaseType::Packet,
+                    BaseType::PacketMeta,
+                    BaseType::MapKey,
+                    BaseType::MapValue,
+                    BaseType::Mem,
+                ],
+                "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+            )?;
+            let uninit = t.flags.contains(PF::MEM_UNINIT);
+            let write = uninit || t.flags.contains(PF::MEM_WRITE);
+            if let Some(sz) = fixed_size {
+                let Some(n) = parse_size(sz) else {
+                    return Err(unsupported(idx, format!("helper argument size `{sz}`")));
+                };
+                let access = if write { Access::Write } else { Access::Read };
+                check_helper_mem_access(env, st, idx, regno, n, access, false, uninit)?;
+            } else {
+                meta.mem_regno = Some(regno);
+                meta.mem_uninit = uninit;
+                meta.mem_write = write;
+            }
+        }
+        ArgBase::ConstSize | ArgBase::ConstSizeOrZero => {
+            let zero_ok = t.base == ArgBase::ConstSizeOrZero;
+            let Some(mem) = meta.mem_regno.take() else {
+                if nullable || st.cur().regs[regno - 1].is_scalar() {
+                    // Size for a NULL `_OR_NULL` memory argument.
+                    return check_size_reg(idx, regno, &reg, zero_ok).map(|_| ());
+                }
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} size argument without memory argument",
+                    regno
+                );
+            };
+            if !reg.is_scalar() {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=scalar",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            let umax = check_size_reg(idx, regno, &reg, zero_ok)?;
+            let access = if meta.mem_write {
+                Access::Write
+            } else {
+                Access::Read
+            };
+            check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+        }
+        ArgBase::PtrToCtx => {
+            expect(env, &[BaseType::Ctx], "ctx")?;
+            if reg.off != 0 || !reg.var.is_const() || reg.var.var_off.value != 0 {
+                return Err(unsupported(idx, "modified ctx pointer passed to a helper"));
+            }
+        }
+        _ => {
+            return Err(unsupported(
+                idx,
+                format!("helper {} argument type {t}", func_name(id)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `check_mem_size_reg` bounds on the size register; returns `umax`.
+fn check_size_reg(idx: usize, regno: usize, reg: &RegState, zero_ok: bool) -> Result<u64, Stop> {
+    if !reg.is_scalar() {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} type={} expected=scalar",
+            regno,
+            reg.type_str()
+        );
+    }
+    if reg.var.smin < 0 {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} min value is negative, either use unsigned or 'var &= const'",
+            regno
+        );
+    }
+    if reg.var.umin == 0 && !zero_ok {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} invalid zero-sized read: u64=[{},{}]",
+            regno,
+            reg.var.umin as i64,
+            reg.var.umax as i64
+        );
+    }
+    if reg.var.umax >= BPF_MAX_VAR_SIZ {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} unbounded memory access, use 'var &= const' or 'if (var < const)'",
+            regno
+        );
+    }
+    Ok(reg.var.umax)
+}
+
+fn parse_size(s: &str) -> Option<u64> {
+    match s.trim() {
+        "sizeof(u64)" | "sizeof(__u64)" | "sizeof(s64)" => Some(8),
+        "sizeof(u32)" | "sizeof(__u32)" | "sizeof(int)" => Some(4),
+        "sizeof(u16)" => Some(2),
+        "sizeof(u8)" => Some(1),
+        other => other.parse().ok(),
+    }
+}
+
+/// `check_helper_mem_access`: the helper reads or writes `size` bytes
+/// through register `regno`.
+#[allow(clippy::too_many_arguments)]
+fn check_helper_mem_access(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    size: u64,
+    access: Access,
+    zero_ok: bool,
+    raw_mode: bool,
+) -> Result<(), Stop> {
+    let reg = st.cur().regs[regno].clone();
+    if size == 0 {
+        if zero_ok {
+            return Ok(());
+        }
+        bail_reject!("BPF405", idx, "invalid zero-sized read");
+    }
+    if reg.base == BaseType::Stack {
+        if !reg.var.is_const() {
+            return Err(unsupported(
+                idx,
+                "variable-offset stack memory passed to a helper",
+            ));
+        }
+        let off = reg.off as i64 + reg.var.var_off.value as i64;
+        if !(-512..=-1).contains(&off) || off + size as i64 > 0 {
+            bail_reject!(
+                "BPF303",
+                idx,
+                "invalid indirect access to stack R{} off={} size={}",
+                regno,
+                off,
+                size
+            );
+        }
+        // check_stack_range_initialized (privileged: allow_uninit_stack,
+        // allow_ptr_leaks): every byte is readable; a write clobbers it.
+        let frame = st.frames.len() - 1;
+        if reg.frameno as usize != frame {
+            return Err(unsupported(idx, "helper access to a caller's stack"));
+        }
+        let fr = &mut st.frames[frame];
+        fr.allocated_stack = fr.allocated_stack.max(-off as i32);
+        if access == Access::Write || raw_mode {
+            for o in off..off + size as i64 {
+                let slot = (-o - 1) as usize;
+                let s = &mut fr.stack[slot / 8];
+                if s.is_spilled_reg() {
+                    s.spilled = RegState::unknown_scalar();
+                }
+                s.slot_type[slot % 8] = crate::state::SlotType::Misc;
+            }
+        }
+        return Ok(());
+    }
+    // Other memory: the same checks as a direct access of `size` bytes at
+    // the register's offset, byte by byte for the bounds.
+    match reg.base {
+        BaseType::Packet
+        | BaseType::PacketMeta
+        | BaseType::MapValue
+        | BaseType::MapKey
+        | BaseType::Mem => {
+            if size > i32::MAX as u64 {
+                bail_reject!("BPF405", idx, "R{} unbounded memory access", regno);
+            }
+            // check_mem_access with the whole range: off 0 and the last byte.
+            check_mem_access(
+                env,
+                st,
+                idx,
+                regno,
+                0,
+                Size::B,
+                access,
+                Value::None,
+                false,
+                false,
+            )?;
+            let last = size as i32 - 1;
+            check_mem_access(
+                env,
+                st,
+                idx,
+                regno,
+                last,
+                Size::B,
+                access,
+                Value::None,
+                false,
+                false,
+            )?;
+            Ok(())
+        }
+        _ => bail_reject!(
+            "BPF405",
+            idx,
+            "R{} type={} expected=fp",
+            regno,
+            reg.type_str()
+        ),
+    }
+}
+
+/// `check_map_func_compatibility`.
+fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) -> Result<(), Stop> {
+    let Some(m) = env.obj.maps.get(map as usize) else {
+        return Ok(());
+    };
+    let Some(mt) = MapType::from_u32(m.map_type) else {
+        return Err(unsupported(idx, format!("map type {}", m.map_type)));
+    };
+    let f = func_name(id);
+    let only = |names: &[&str]| names.contains(&f);
+    let map_ok = match mt {
+        MapType::ProgArray => only(&["bpf_tail_call"]),
+        MapType::PerfEventArray => only(&[
+            "bpf_perf_event_read",
+            "bpf_perf_event_output",
+            "bpf_skb_output",
+            "bpf_perf_event_read_value",
+            "bpf_xdp_output",
+        ]),
+        MapType::Ringbuf => only(&[
+            "bpf_ringbuf_output",
+            "bpf_ringbuf_reserve",
+            "bpf_ringbuf_query",
+            "bpf_ringbuf_reserve_dynptr",
+            "bpf_ringbuf_submit_dynptr",
+            "bpf_ringbuf_discard_dynptr",
+        ]),
+        MapType::UserRingbuf => only(&["bpf_user_ringbuf_drain"]),
+        MapType::StackTrace => only(&["bpf_get_stackid"]),
+        MapType::CgroupArray => only(&["bpf_skb_under_cgroup", "bpf_current_task_under_cgroup"]),
+        MapType::CgroupStorage | MapType::PercpuCgroupStorage => only(&["bpf_get_local_storage"]),
+        MapType::Devmap | MapType::DevmapHash | MapType::Xskmap => {
+            only(&["bpf_redirect_map", "bpf_map_lookup_elem"])
+        }
+        MapType::Cpumap => only(&["bpf_redirect_map"]),
+        MapType::ArrayOfMaps | MapType::HashOfMaps => only(&["bpf_map_lookup_elem"]),
+        MapType::Sockmap | MapType::Sockhash | MapType::ReuseportSockarray => {
+            return Err(unsupported(idx, "socket maps"));
+        }
+        MapType::Queue | MapType::Stack => {
+            only(&["bpf_map_peek_elem", "bpf_map_pop_elem", "bpf_map_push_elem"])
+        }
+        MapType::SkStorage => only(&[
+            "bpf_sk_storage_get",
+            "bpf_sk_storage_delete",
+            "bpf_kptr_xchg",
+        ]),
+        MapType::InodeStorage => only(&[
+            "bpf_inode_storage_get",
+            "bpf_inode_storage_delete",
+            "bpf_kptr_xchg",
+        ]),
+        MapType::TaskStorage => only(&[
+            "bpf_task_storage_get",
+            "bpf_task_storage_delete",
+            "bpf_kptr_xchg",
+        ]),
+        MapType::CgrpStorage => only(&[
+            "bpf_cgrp_storage_get",
+            "bpf_cgrp_storage_delete",
+            "bpf_kptr_xchg",
+        ]),
+        MapType::BloomFilter => only(&["bpf_map_peek_elem", "bpf_map_push_elem"]),
+        _ => true,
+    };
+    let is = |types: &[MapType]| types.contains(&mt);
+    let func_ok = match f {
+        "bpf_tail_call" => is(&[MapType::ProgArray]),
+        "bpf_perf_event_read"
+        | "bpf_perf_event_output"
+        | "bpf_perf_event_read_value"
+        | "bpf_skb_output"
+        | "bpf_xdp_output" => is(&[MapType::PerfEventArray]),
+        "bpf_ringbuf_output"
+        | "bpf_ringbuf_reserve"
+        | "bpf_ringbuf_query"
+        | "bpf_ringbuf_reserve_dynptr"
+        | "bpf_ringbuf_submit_dynptr"
+        | "bpf_ringbuf_discard_dynptr" => is(&[MapType::Ringbuf]),
+        "bpf_user_ringbuf_drain" => is(&[MapType::UserRingbuf]),
+        "bpf_get_stackid" => is(&[MapType::StackTrace]),
+        "bpf_current_task_under_cgroup" | "bpf_skb_under_cgroup" => is(&[MapType::CgroupArray]),
+        "bpf_redirect_map" => is(&[
+            MapType::Devmap,
+            MapType::DevmapHash,
+            MapType::Cpumap,
+            MapType::Xskmap,
+        ]),
+        "bpf_get_local_storage" => is(&[MapType::CgroupStorage, MapType::PercpuCgroupStorage]),
+        "bpf_map_pop_elem" => is(&[MapType::Queue, MapType::Stack]),
+        "bpf_map_peek_elem" | "bpf_map_push_elem" => {
+            is(&[MapType::Queue, MapType::Stack, MapType::BloomFilter])
+        }
+        "bpf_map_lookup_percpu_elem" => is(&[
+            MapType::PercpuArray,
+            MapType::PercpuHash,
+            MapType::LruPercpuHash,
+        ]),
+        "bpf_sk_storage_get" | "bpf_sk_storage_delete" => is(&[MapType::SkStorage]),
+        "bpf_inode_storage_get" | "bpf_inode_storage_delete" => is(&[MapType::InodeStorage]),
+        "bpf_task_storage_get" | "bpf_task_storage_delete" => is(&[MapType::TaskStorage]),
+        "bpf_cgrp_storage_get" | "bpf_cgrp_storage_delete" => is(&[MapType::CgrpStorage]),
+        "bpf_sk_redirect_map"
+        | "bpf_msg_redirect_map"
+        | "bpf_sock_map_update"
+        | "bpf_sk_redirect_hash"
+        | "bpf_msg_redirect_hash"
+        | "bpf_sock_hash_update"
+        | "bpf_sk_select_reuseport" => {
+            return Err(unsupported(idx, "socket map helpers"));
+        }
+        _ => true,
+    };
+    if !map_ok || !func_ok {
+        bail_reject!(
+            "BPF406",
+            idx,
+            "cannot pass map_type {} into func {}#{}",
+            m.map_type,
+            f,
+            id
+        );
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 
 mod cli;
 mod glob;
+mod kernel_cmd;
 
 fn main() {
     let code = cli::run();

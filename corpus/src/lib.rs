@@ -1,3 +1,9 @@
 //! bpfproof-corpus: the corpus of real kernel-verifier outcomes — building
 //! it, recording the live kernel's verdicts, and scoring bpfproof against them.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+pub mod kernel;
+pub mod record;
+
+pub mod build;
+pub mod expect;

@@ -53,7 +53,12 @@ impl Errno {
 
 impl std::fmt::Display for Errno {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.name(), std::io::Error::from_raw_os_error(self.0))
+        write!(
+            f,
+            "{} ({})",
+            self.name(),
+            std::io::Error::from_raw_os_error(self.0)
+        )
     }
 }
 
@@ -84,6 +89,7 @@ impl Attr {
 /// Private: callers guarantee that every pointer stored in `attr` points
 /// into memory borrowed for at least the duration of this call, with the
 /// length the corresponding size field announces.
+#[cfg(target_os = "linux")]
 fn bpf(cmd: libc::c_long, attr: &mut Attr, size: usize) -> Result<i64, Errno> {
     // SAFETY: `attr` is a valid, writable buffer of ATTR_SIZE >= size bytes
     // for the whole call; the pointers inside it were taken from slices the
@@ -106,6 +112,12 @@ fn bpf(cmd: libc::c_long, attr: &mut Attr, size: usize) -> Result<i64, Errno> {
     } else {
         Ok(r)
     }
+}
+
+/// Not Linux: there is no `bpf(2)`.
+#[cfg(not(target_os = "linux"))]
+fn bpf(_cmd: libc::c_long, _attr: &mut Attr, _size: usize) -> Result<i64, Errno> {
+    Err(Errno(libc::ENOSYS))
 }
 
 fn to_fd(r: i64) -> Result<OwnedFd, Errno> {

@@ -101,6 +101,29 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CorpusCommand {
+    /// Score bpfproof against the recorded kernel verdicts: agreement,
+    /// false accepts/rejects, unsupported, message match, time.
+    Run {
+        /// Corpora to run: programs, selftests, scale, raw (default: all
+        /// that are recorded and built).
+        #[arg(long = "corpus")]
+        corpora: Vec<String>,
+        /// The corpus directory.
+        #[arg(long, default_value = "corpus")]
+        dir: PathBuf,
+        /// Output format: text, json or markdown.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// List programs: false-accepts, false-rejects, unsupported, msg-mismatch.
+        #[arg(long)]
+        show: Option<String>,
+        /// Write the output to FILE.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// No progress on standard error.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Build the corpus from Debian's linux-source-6.12 (cached in
     /// $BPFPROOF_CACHE, default /var/cache/bpfproof) into corpus/build/.
     Build {
@@ -223,6 +246,21 @@ pub fn run() -> i32 {
         }
         Command::Corpus { command } => match command {
             CorpusCommand::Build { jobs, clean } => cmd_corpus_build(jobs, clean),
+            CorpusCommand::Run {
+                corpora,
+                dir,
+                format,
+                show,
+                output,
+                quiet,
+            } => crate::corpus_run::cmd_corpus_run(
+                &corpora,
+                &dir,
+                &format,
+                show.as_deref(),
+                output.as_deref(),
+                quiet,
+            ),
             CorpusCommand::Record {
                 corpora,
                 dir,
@@ -379,7 +417,10 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
         Ok(o) => o,
         Err(e) => return usage_error(&e),
     };
-    let check_opts = engine::CheckOptions { unprivileged };
+    let check_opts = engine::CheckOptions {
+        unprivileged,
+        ..Default::default()
+    };
     let keep = keep_fn(common);
     let mut report = CheckReport::new();
     for path in objects {

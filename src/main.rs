@@ -1,6 +1,7 @@
 //! The bpfproof command line (contract: `CLI.md`).
 
 mod cli;
+mod corpus_run;
 mod glob;
 mod kernel_cmd;
 

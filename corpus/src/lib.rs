@@ -7,3 +7,4 @@ pub mod record;
 
 pub mod build;
 pub mod expect;
+pub mod score;

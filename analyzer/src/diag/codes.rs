@@ -19,6 +19,126 @@ pub struct CodeInfo {
 /// Every code bpfproof can emit, in numeric order.
 pub const CODES: &[CodeInfo] = &[
     CodeInfo {
+        code: "BPF101",
+        name: "invalid-instruction",
+        summary: "an instruction the kernel does not accept (unknown opcode, reserved fields, bad shift or division by a zero constant)",
+    },
+    CodeInfo {
+        code: "BPF102",
+        name: "bad-control-flow",
+        summary: "the control-flow graph is malformed (jump out of range, unreachable instruction, back-edge where loops are not allowed, bad last instruction)",
+    },
+    CodeInfo {
+        code: "BPF201",
+        name: "uninitialized-register",
+        summary: "a register is read before anything was written to it",
+    },
+    CodeInfo {
+        code: "BPF202",
+        name: "frame-pointer-write",
+        summary: "the frame pointer R10 is written",
+    },
+    CodeInfo {
+        code: "BPF203",
+        name: "prohibited-pointer-arithmetic",
+        summary: "arithmetic on a pointer that the kernel forbids or cannot bound",
+    },
+    CodeInfo {
+        code: "BPF204",
+        name: "pointer-comparison",
+        summary: "a comparison involving pointers that the kernel forbids",
+    },
+    CodeInfo {
+        code: "BPF205",
+        name: "bad-return-value",
+        summary: "R0 at program exit is not in the range the program type requires",
+    },
+    CodeInfo {
+        code: "BPF206",
+        name: "pointer-leak",
+        summary: "a pointer value would leak to user space (unprivileged rules)",
+    },
+    CodeInfo {
+        code: "BPF301",
+        name: "packet-access",
+        summary: "a packet access not proven to lie between data and data_end",
+    },
+    CodeInfo {
+        code: "BPF302",
+        name: "map-value-access",
+        summary: "a map value access not proven to lie inside the value",
+    },
+    CodeInfo {
+        code: "BPF303",
+        name: "stack-access",
+        summary: "an invalid stack access (out of bounds, misaligned, uninitialized, bad spill/fill size)",
+    },
+    CodeInfo {
+        code: "BPF304",
+        name: "ctx-access",
+        summary: "an access to the context the program type does not allow",
+    },
+    CodeInfo {
+        code: "BPF305",
+        name: "invalid-mem-access",
+        summary: "memory access through a register that is not a valid pointer (scalar, possibly NULL, ...)",
+    },
+    CodeInfo {
+        code: "BPF306",
+        name: "map-key-access",
+        summary: "an invalid access to a map key",
+    },
+    CodeInfo {
+        code: "BPF307",
+        name: "mem-access",
+        summary: "an access outside memory returned by a helper",
+    },
+    CodeInfo {
+        code: "BPF401",
+        name: "invalid-call",
+        summary: "a call to an unknown helper or a map reference that is not a map",
+    },
+    CodeInfo {
+        code: "BPF402",
+        name: "helper-not-allowed",
+        summary: "the program type may not call this helper",
+    },
+    CodeInfo {
+        code: "BPF403",
+        name: "gpl-only-helper",
+        summary: "a GPL-only helper called from a program without a GPL-compatible license",
+    },
+    CodeInfo {
+        code: "BPF404",
+        name: "sleepable-helper",
+        summary: "a helper that may sleep called from a non-sleepable program",
+    },
+    CodeInfo {
+        code: "BPF405",
+        name: "bad-helper-argument",
+        summary: "a helper argument of the wrong type or size",
+    },
+    CodeInfo {
+        code: "BPF406",
+        name: "map-helper-mismatch",
+        summary: "a map type that this helper does not accept",
+    },
+    CodeInfo {
+        code: "BPF601",
+        name: "too-many-instructions",
+        summary: "the verifier would process more than 1,000,000 instructions",
+    },
+    CodeInfo {
+        code: "BPF602",
+        name: "too-many-branches",
+        summary: "more than 8192 branches are pending at once",
+    },
+    CodeInfo {
+        code: "BPF603",
+        name: "infinite-loop",
+        summary: "a loop revisits an identical state: it cannot terminate",
+    },
+    CodeInfo {
         code: "BPF901",
         name: "unreadable-input",
         summary: "the file could not be read",

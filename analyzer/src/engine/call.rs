@@ -31,6 +31,8 @@ struct Meta {
     mem_regno: Option<usize>,
     mem_uninit: bool,
     mem_write: bool,
+    /// `msize_max_value`: umax of the last size argument.
+    msize_max: u64,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -107,6 +109,7 @@ pub fn check_helper_call(
             proto.arg_sizes[i],
             &mut meta,
             id,
+            proto.pkt_access,
         )?;
     }
     if let Some(m) = meta.map {
@@ -115,6 +118,14 @@ pub fn check_helper_call(
     // Reset caller-saved registers.
     for r in 1..=5 {
         st.cur_mut().regs[r] = RegState::not_init();
+    }
+    if let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize))
+        && matches!(
+            MapType::from_u32(m.map_type),
+            Some(MapType::ArrayOfMaps | MapType::HashOfMaps)
+        )
+    {
+        return Err(unsupported(idx, "map-in-map lookups"));
     }
     let ret = proto.ret;
     let r0 = match ret.base {
@@ -146,7 +157,33 @@ pub fn check_helper_call(
         }
     };
     st.cur_mut().regs[0] = r0;
+    do_refine_retval_range(st, func_name(id), ret.base, meta.msize_max);
     Ok(())
+}
+
+/// `do_refine_retval_range`: helpers whose integer result is bounded by
+/// their size argument (`get_smp_processor_id`'s `nr_cpu_ids` is not known
+/// offline and stays unbounded, which is only less precise).
+fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msize_max: u64) {
+    const MAX_ERRNO: i64 = 4095;
+    if ret != RetBase::Integer {
+        return;
+    }
+    if matches!(
+        name,
+        "bpf_get_stack"
+            | "bpf_get_task_stack"
+            | "bpf_probe_read_str"
+            | "bpf_probe_read_kernel_str"
+            | "bpf_probe_read_user_str"
+    ) {
+        let v = &mut st.cur_mut().regs[0].var;
+        v.smax = msize_max as i64;
+        v.s32_max = msize_max as i32;
+        v.smin = -MAX_ERRNO;
+        v.s32_min = -MAX_ERRNO as i32;
+        v.sync();
+    }
 }
 
 /// Helpers `check_helper_call` treats specially (references, callbacks,
@@ -190,6 +227,7 @@ fn check_func_arg(
     fixed_size: Option<&'static str>,
     meta: &mut Meta,
     id: i32,
+    proto_pkt_access: bool,
 ) -> Result<(), Stop> {
     let regno = arg + 1;
     if t.is_unused() {
@@ -206,11 +244,15 @@ fn check_func_arg(
     }
     let nullable = t.flags.contains(PF::PTR_MAYBE_NULL);
     if nullable && reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
-        // `register_is_null` with an `_OR_NULL` argument.
+        // `register_is_null` with an `_OR_NULL` argument: a following size
+        // must then be 0 (`check_helper_mem_access` on the NULL register).
         if t.base == ArgBase::PtrToMem {
-            meta.mem_regno = None;
+            meta.mem_regno = Some(regno);
         }
         return Ok(());
+    }
+    if reg.base.is_pkt_pointer() && !proto_pkt_access {
+        bail_reject!("BPF405", idx, "helper access to the packet is not allowed");
     }
     let expect = |env: &Env<'_>, ok: &[BaseType], names: &str| -> Result<(), Stop> {
         let _ = env;
@@ -335,6 +377,7 @@ fn check_func_arg(
                 );
             }
             let umax = check_size_reg(idx, regno, &reg, zero_ok)?;
+            meta.msize_max = umax;
             let access = if meta.mem_write {
                 Access::Write
             } else {
@@ -422,11 +465,26 @@ fn check_helper_mem_access(
     raw_mode: bool,
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
-    if size == 0 {
-        if zero_ok {
+    if size == 0 && !zero_ok {
+        bail_reject!("BPF405", idx, "invalid zero-sized read");
+    }
+    if reg.is_scalar() {
+        if size == 0 && reg.var.is_const() && reg.var.var_off.value == 0 {
             return Ok(());
         }
-        bail_reject!("BPF405", idx, "invalid zero-sized read");
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} type={} expected=fp",
+            regno,
+            reg.type_str()
+        );
+    }
+    if size == 0 && reg.base != BaseType::Stack {
+        return Err(unsupported(
+            idx,
+            "zero-sized helper access through a pointer",
+        ));
     }
     if reg.base == BaseType::Stack {
         if !reg.var.is_const() {

@@ -79,6 +79,8 @@ pub struct Env<'a> {
     /// Privileged (root: `allow_ptr_leaks`, `bpf_capable`, `allow_uninit_stack`,
     /// `bypass_spec_v1/v4`).
     pub privileged: bool,
+    /// `strict_alignment` (`BPF_F_STRICT_ALIGNMENT` without `BPF_F_ANY_ALIGNMENT`).
+    pub strict_alignment: bool,
 }
 
 impl<'a> Env<'a> {
@@ -96,6 +98,7 @@ impl<'a> Env<'a> {
             prev_jmps_processed: 0,
             aux_ptr_type: vec![None; prog.insns.len()],
             privileged,
+            strict_alignment: false,
         }
     }
 

@@ -100,12 +100,19 @@ pub fn do_check(env: &mut Env<'_>) -> Result<Counters, Stop> {
             }
             env.insn_processed += 1;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
-                bail_reject!(
-                    "BPF601",
+                // The kernel says "BPF program is too large. Processed %d insn"
+                // here. Our pruning has no precision or liveness marks yet, so
+                // it prunes less than the kernel: reaching the limit does not
+                // show that the kernel would reach it too.
+                return Err(unsupported(
                     idx,
-                    "BPF program is too large. Processed {} insn",
-                    env.insn_processed
-                );
+                    format!(
+                        "the 1,000,000-instruction limit was reached; bpfproof's state pruning \
+                         (no precision tracking yet) is weaker than the kernel's, which may still finish \
+                         (kernel message if it does not: BPF program is too large. Processed {} insn)",
+                        env.insn_processed
+                    ),
+                ));
             }
             if prune[idx] {
                 match is_state_visited(env, &mut ckpts, &mut explored, idx, &st, ckpt)? {
@@ -359,6 +366,14 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             super::regs::check_reg_write(idx, dst as usize)?;
             let r = match pseudo {
                 0 => RegState::known(((imm_hi as u32 as u64) << 32) | imm as u32 as u64),
+                BPF_PSEUDO_MAP_FD
+                | BPF_PSEUDO_MAP_IDX
+                | BPF_PSEUDO_MAP_VALUE
+                | BPF_PSEUDO_MAP_IDX_VALUE
+                    if !env.prog.map_relocs.contains(&idx) =>
+                {
+                    bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);
+                }
                 BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_IDX => {
                     if env.obj.maps.get(imm as usize).is_none() {
                         bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);

@@ -47,7 +47,13 @@ pub fn check_mem_access(
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
     let sz = size.bytes() as i32;
-    check_ptr_alignment(idx, &reg, off, sz, strict_alignment_once)?;
+    check_ptr_alignment(
+        idx,
+        &reg,
+        off,
+        sz,
+        strict_alignment_once || env.strict_alignment,
+    )?;
     let off = off + reg.off;
     let value_reg = match value {
         Value::Reg(v) => Some(v),
@@ -79,16 +85,7 @@ pub fn check_mem_access(
                 );
             }
             let m = map_of(env, &reg, idx)?;
-            if t == Access::Write && m.frozen {
-                bail_reject!(
-                    "BPF302",
-                    idx,
-                    "write into map forbidden, value_size={} off={} size={}",
-                    m.value_size,
-                    off,
-                    sz
-                );
-            }
+            check_map_access_type(idx, m, off, sz, t)?;
             if map_has_special_fields(env, m.btf_value_type_id) {
                 return Err(unsupported(
                     idx,
@@ -250,7 +247,6 @@ pub fn check_mem_access(
         BaseType::Scalar
         | BaseType::NotInit
         | BaseType::PacketEnd
-        | BaseType::MapPtr
         | BaseType::MapValue
         | BaseType::Mem
         | BaseType::Ctx => {
@@ -279,6 +275,39 @@ pub fn check_mem_access(
     Ok(())
 }
 
+/// `check_map_access_type`: `BPF_F_RDONLY_PROG` / `BPF_F_WRONLY_PROG`.
+pub fn check_map_access_type(
+    idx: usize,
+    m: &crate::object::MapDef,
+    off: i32,
+    size: i32,
+    t: Access,
+) -> Result<(), Stop> {
+    const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+    const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+    if t == Access::Write && m.map_flags & BPF_F_RDONLY_PROG != 0 {
+        bail_reject!(
+            "BPF302",
+            idx,
+            "write into map forbidden, value_size={} off={} size={}",
+            m.value_size,
+            off,
+            size
+        );
+    }
+    if t == Access::Read && m.map_flags & BPF_F_WRONLY_PROG != 0 {
+        bail_reject!(
+            "BPF302",
+            idx,
+            "read from map forbidden, value_size={} off={} size={}",
+            m.value_size,
+            off,
+            size
+        );
+    }
+    Ok(())
+}
+
 /// The zero- or sign-extension of a narrow load.
 fn coerce_loaded(st: &mut VerifierState, v: usize, sz: i32, is_ldsx: bool) {
     let r = &mut st.cur_mut().regs[v];
@@ -302,8 +331,10 @@ fn map_of<'e>(
 /// True when the map value's BTF type holds a field the kernel treats
 /// specially (`btf_parse_fields`): spin locks, timers, kptrs, lists, ...
 fn map_has_special_fields(env: &Env<'_>, value_type: Option<u32>) -> bool {
-    let (Some(btf), Some(id)) = (env.obj.btf.as_ref(), value_type) else {
-        return false;
+    let Some(id) = value_type else { return false };
+    // A BTF-typed value we cannot inspect may hold anything: treat it as special.
+    let Some(btf) = env.obj.btf.as_ref() else {
+        return true;
     };
     let mut stack = vec![(id, 0u32)];
     while let Some((id, depth)) = stack.pop() {

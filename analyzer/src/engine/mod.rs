@@ -87,7 +87,14 @@ pub struct Stats {
 pub struct CheckOptions {
     /// Apply the unprivileged rules.
     pub unprivileged: bool,
+    /// `BPF_PROG_LOAD` `prog_flags` (`BPF_F_STRICT_ALIGNMENT`, `BPF_F_ANY_ALIGNMENT`, ...).
+    pub prog_flags: u32,
 }
+
+/// `BPF_F_STRICT_ALIGNMENT`.
+pub const BPF_F_STRICT_ALIGNMENT: u32 = 1 << 0;
+/// `BPF_F_ANY_ALIGNMENT`.
+pub const BPF_F_ANY_ALIGNMENT: u32 = 1 << 1;
 
 /// The result of analysing one program.
 #[derive(Clone, Debug)]
@@ -141,7 +148,19 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Unsupported, Some(f), Stats::default());
     }
+    // check_subprogs / check_cfg come first, as in bpf_check.
+    if let Err(e) = crate::cfg::check_cfg(prog, true) {
+        let f = Finding {
+            code: "BPF102",
+            message: e.message,
+            insn: Some(e.insn),
+            more: Vec::new(),
+        };
+        return done(Verdict::Reject, Some(f), Stats::default());
+    }
     let mut env = env::Env::new(obj, prog, prog_type, true);
+    env.strict_alignment =
+        opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
     let result = explore::do_check(&mut env);
     let mut stats = Stats {
         insns_processed: Some(env.insn_processed),

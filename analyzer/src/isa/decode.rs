@@ -422,7 +422,11 @@ pub fn decode(insns: &[RawInsn], idx: usize) -> Result<Insn, IsaError> {
         if i.off != 0 || i.src > BPF_PSEUDO_MAP_IDX_VALUE {
             return Err(early("unrecognized bpf_ld_imm64 insn"));
         }
-        if i.src == BPF_PSEUDO_FUNC && n.imm != 0 {
+        if matches!(
+            i.src,
+            BPF_PSEUDO_MAP_FD | BPF_PSEUDO_MAP_IDX | BPF_PSEUDO_FUNC
+        ) && n.imm != 0
+        {
             return Err(early("unrecognized bpf_ld_imm64 insn"));
         }
         return Ok(Insn::LdImm64 {

@@ -358,6 +358,7 @@ pub fn relocate_extern(
         prog.insns[at].src = BPF_PSEUDO_MAP_VALUE;
         prog.insns[at].imm = idx as i32;
         prog.insns[at + 1].imm = off as i32;
+        prog.map_relocs.push(at);
         prog.externs.push(ExternRef {
             insn: at,
             name: name.to_string(),

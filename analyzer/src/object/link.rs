@@ -475,6 +475,7 @@ fn build_program(cx: &Ctx<'_>, si: usize, f: &FuncSym, opts: &LoadOptions) -> Pr
         line_info: Vec::new(),
         core_relos: Vec::new(),
         externs: Vec::new(),
+        map_relocs: Vec::new(),
         load_error: None,
     };
     if let Err(e) = link_into(&mut prog, cx, si, f) {
@@ -588,12 +589,14 @@ fn reloc_code(
             Some(RelocDesc::Map { idx }) => {
                 prog.insns[at].src = BPF_PSEUDO_MAP_FD;
                 prog.insns[at].imm = *idx as i32;
+                prog.map_relocs.push(at);
             }
             Some(RelocDesc::Data { idx, sym_off }) => {
                 let off = (insn.imm as i64).wrapping_add(*sym_off as i64);
                 prog.insns[at].src = BPF_PSEUDO_MAP_VALUE;
                 prog.insns[at].imm = *idx as i32;
                 prog.insns[at + 1].imm = off as i32;
+                prog.map_relocs.push(at);
             }
             Some(RelocDesc::Extern {
                 name,

@@ -82,6 +82,10 @@ pub struct Program {
     pub core_relos: Vec<CoreRecord>,
     /// Externs (kfuncs, ksyms, kconfig) referenced.
     pub externs: Vec<ExternRef>,
+    /// `ld_imm64` instructions whose map reference the loader filled in
+    /// (their `imm` is an index into the object's maps). Any other pseudo
+    /// map `ld_imm64` carries a raw fd number, as hand-written programs do.
+    pub map_relocs: Vec<usize>,
     /// Set when this program (not the whole object) could not be prepared.
     pub load_error: Option<LoadError>,
 }

@@ -781,6 +781,10 @@ pub fn load_raw_test(test: &RawTest, file: &str, target_btf: Option<&Btf>) -> Ra
     }
 
     let subprogs = find_subprogs(&insns);
+    let map_relocs: Vec<usize> = raw_maps
+        .iter()
+        .flat_map(|m| m.insns.iter().copied())
+        .collect();
     let program = Program {
         name: id.clone(),
         section: "raw".to_string(),
@@ -806,6 +810,7 @@ pub fn load_raw_test(test: &RawTest, file: &str, target_btf: Option<&Btf>) -> Ra
         line_info: Vec::new(),
         core_relos: Vec::new(),
         externs: kfuncs.clone(),
+        map_relocs,
         load_error: None,
     };
     let object = Object {

@@ -1,0 +1,126 @@
+//! `bpfproof corpus run`.
+
+use bpfproof_corpus::record::CORPORA;
+use bpfproof_corpus::score::{RunReport, render_table, run_corpus, unsupported_reasons};
+use std::io::Write;
+use std::path::Path;
+
+/// Runs the scoring and prints it; exit code 2 on bad usage, 1 when a
+/// false accept was found, else 0.
+pub fn cmd_corpus_run(
+    corpora: &[String],
+    dir: &Path,
+    format: &str,
+    show: Option<&str>,
+    output: Option<&Path>,
+    quiet: bool,
+) -> i32 {
+    if !matches!(format, "text" | "json" | "markdown") {
+        eprintln!("error: --format must be text, json or markdown");
+        return 2;
+    }
+    if let Some(s) = show
+        && !matches!(
+            s,
+            "false-accepts" | "false-rejects" | "unsupported" | "msg-mismatch"
+        )
+    {
+        eprintln!("error: --show takes false-accepts, false-rejects, unsupported or msg-mismatch");
+        return 2;
+    }
+    let names: Vec<String> = if corpora.is_empty() {
+        CORPORA.iter().map(|s| s.to_string()).collect()
+    } else {
+        corpora.to_vec()
+    };
+    let mut report = RunReport::default();
+    for name in &names {
+        if !CORPORA.contains(&name.as_str()) {
+            eprintln!(
+                "error: unknown corpus '{name}' (one of {})",
+                CORPORA.join(", ")
+            );
+            return 2;
+        }
+        let mut last = 0;
+        let mut progress = |done: usize, total: usize| {
+            if !quiet && total > 0 && (done * 10 / total > last || done == total) {
+                last = done * 10 / total;
+                eprintln!("{name}: {done}/{total}");
+            }
+        };
+        match run_corpus(dir, name, &mut progress) {
+            Ok(Some((summary, results))) => {
+                report.corpora.push(summary);
+                report.results.extend(results);
+            }
+            Ok(None) => {
+                if !quiet {
+                    eprintln!(
+                        "{name}: SKIPPED (no recording, or not built: `bpfproof corpus build`)"
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                return 2;
+            }
+        }
+    }
+    let mut text = match format {
+        "json" => serde_json::to_string_pretty(&report).expect("json") + "\n",
+        "markdown" => render_table(&report, true),
+        _ => render_table(&report, false),
+    };
+    if format != "json" {
+        if let Some(s) = show {
+            for r in &report.results {
+                let hit = match s {
+                    "false-accepts" => r.bpfproof == "accept" && r.kernel == "reject",
+                    "false-rejects" => r.bpfproof == "reject" && r.kernel == "accept",
+                    "unsupported" => r.bpfproof == "unsupported",
+                    _ => r.msg_match == Some(false),
+                };
+                if hit {
+                    text += &format!(
+                        "\n{} {} {}\n  kernel:   {} {}\n  bpfproof: {} {}\n",
+                        r.corpus,
+                        r.object,
+                        r.program,
+                        r.kernel,
+                        r.kernel_message.as_deref().unwrap_or(""),
+                        r.bpfproof,
+                        r.bpfproof_message.as_deref().unwrap_or("")
+                    );
+                    if !r.expected_messages.is_empty() {
+                        text += &format!("  expected: {:?}\n", r.expected_messages);
+                    }
+                }
+            }
+        } else {
+            let reasons = unsupported_reasons(&report.results);
+            if !reasons.is_empty() {
+                text += "\nmost common reasons for unsupported:\n";
+                for (why, n) in reasons.iter().take(10) {
+                    text += &format!("  {n:>5}  {why}\n");
+                }
+            }
+        }
+    }
+    match output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, &text) {
+                eprintln!("error: cannot write {}: {e}", p.display());
+                return 2;
+            }
+        }
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    if report.corpora.iter().any(|c| c.false_accepts > 0) {
+        1
+    } else {
+        0
+    }
+}

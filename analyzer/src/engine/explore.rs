@@ -354,9 +354,8 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             src,
             off,
         } => check_atomic(env, st, idx, size, op, dst, src, off)?,
-        Insn::LdAbs { .. } | Insn::LdInd { .. } => {
-            return Err(unsupported(idx, "legacy LD_ABS/LD_IND packet loads"));
-        }
+        Insn::LdAbs { .. } => check_ld_abs(env, st, idx, None)?,
+        Insn::LdInd { src, .. } => check_ld_abs(env, st, idx, Some(src as usize))?,
         Insn::LdImm64 {
             dst,
             pseudo,
@@ -449,6 +448,66 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         }
     }
     Ok(Next::Go(idx + 1))
+}
+
+/// `check_ld_abs`: legacy packet loads through the skb in R6.
+fn check_ld_abs(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    ind_src: Option<usize>,
+) -> Result<(), Stop> {
+    if !matches!(
+        env.prog_type,
+        ProgType::SocketFilter | ProgType::SchedCls | ProgType::SchedAct
+    ) {
+        bail_reject!(
+            "BPF101",
+            idx,
+            "BPF_LD_[ABS|IND] instructions not allowed for this program type"
+        );
+    }
+    check_reg_read(st, idx, 6)?;
+    let r6 = st.cur().regs[6].clone();
+    if r6.base != BaseType::Ctx || r6.flags.0 != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "at the time of BPF_LD_ABS|IND R6 != pointer to skb"
+        );
+    }
+    if let Some(s) = ind_src {
+        check_reg_read(st, idx, s)?;
+    }
+    if r6.off < 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "negative offset ctx ptr R6 off={} disallowed",
+            r6.off
+        );
+    }
+    if r6.off != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "dereference of modified ctx ptr R6 off={} disallowed",
+            r6.off
+        );
+    }
+    if !r6.var.is_const() || r6.var.var_off.value != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "variable ctx access var_off={} disallowed",
+            r6.var.var_off
+        );
+    }
+    for r in 1..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    st.cur_mut().regs[0] = RegState::unknown_scalar();
+    Ok(())
 }
 
 /// `check_atomic`.

@@ -124,6 +124,11 @@ pub const CODES: &[CodeInfo] = &[
         summary: "a map type that this helper does not accept",
     },
     CodeInfo {
+        code: "BPF407",
+        name: "bad-function-call",
+        summary: "a bpf-to-bpf call the kernel refuses (too deep, stack too large, stack pointer returned)",
+    },
+    CodeInfo {
         code: "BPF601",
         name: "too-many-instructions",
         summary: "the verifier would process more than 1,000,000 instructions",

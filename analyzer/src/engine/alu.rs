@@ -129,7 +129,17 @@ fn check_mov(
                     }
                     AluOp::Movsx(bits) => {
                         if sr.is_pointer() {
-                            bail_reject!("BPF203", idx, "R{} sign-extension part of pointer", s);
+                            if !env.privileged {
+                                bail_reject!(
+                                    "BPF203",
+                                    idx,
+                                    "R{} sign-extension part of pointer",
+                                    s
+                                );
+                            }
+                            // `is_pointer_value` is false for root: unknown scalar.
+                            st.cur_mut().regs[d] = RegState::unknown_scalar();
+                            return Ok(());
                         }
                         let no_sext = sr.var.umax < (1u64 << (bits - 1));
                         if no_sext {

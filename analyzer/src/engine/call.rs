@@ -158,7 +158,50 @@ pub fn check_helper_call(
     };
     st.cur_mut().regs[0] = r0;
     do_refine_retval_range(st, func_name(id), ret.base, meta.msize_max);
+    if bpf_helper_changes_pkt_data(func_name(id)) {
+        clear_all_pkt_pointers(st);
+    }
     Ok(())
+}
+
+/// `bpf_helper_changes_pkt_data` (Linux 6.12 `net/core/filter.c`).
+fn bpf_helper_changes_pkt_data(name: &str) -> bool {
+    matches!(
+        name.strip_prefix("bpf_").unwrap_or(name),
+        "clone_redirect"
+            | "l3_csum_replace"
+            | "l4_csum_replace"
+            | "lwt_push_encap"
+            | "lwt_seg6_action"
+            | "lwt_seg6_adjust_srh"
+            | "lwt_seg6_store_bytes"
+            | "msg_pop_data"
+            | "msg_pull_data"
+            | "msg_push_data"
+            | "skb_adjust_room"
+            | "skb_change_head"
+            | "skb_change_proto"
+            | "skb_change_tail"
+            | "skb_pull_data"
+            | "skb_store_bytes"
+            | "skb_vlan_pop"
+            | "skb_vlan_push"
+            | "store_hdr_opt"
+            | "xdp_adjust_head"
+            | "xdp_adjust_meta"
+            | "xdp_adjust_tail"
+            | "tail_call"
+    )
+}
+
+/// `clear_all_pkt_pointers`: every packet pointer in every frame becomes an
+/// unknown scalar (`mark_reg_invalid` with `allow_ptr_leaks`).
+fn clear_all_pkt_pointers(st: &mut VerifierState) {
+    st.for_each_reg(|r| {
+        if r.base.is_pkt_pointer_any() {
+            *r = RegState::unknown_scalar();
+        }
+    });
 }
 
 /// `do_refine_retval_range`: helpers whose integer result is bounded by
@@ -506,9 +549,12 @@ fn check_helper_mem_access(
         }
         // check_stack_range_initialized (privileged: allow_uninit_stack,
         // allow_ptr_leaks): every byte is readable; a write clobbers it.
-        let frame = st.frames.len() - 1;
-        if reg.frameno as usize != frame {
-            return Err(unsupported(idx, "helper access to a caller's stack"));
+        let frame = reg.frameno as usize;
+        if frame >= st.frames.len() {
+            return Err(unsupported(
+                idx,
+                "stack pointer into a frame that has returned",
+            ));
         }
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);

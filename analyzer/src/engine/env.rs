@@ -81,6 +81,8 @@ pub struct Env<'a> {
     pub privileged: bool,
     /// `strict_alignment` (`BPF_F_STRICT_ALIGNMENT` without `BPF_F_ANY_ALIGNMENT`).
     pub strict_alignment: bool,
+    /// Deepest stack used by each function (by first instruction).
+    pub stack_depth: std::collections::HashMap<usize, i32>,
 }
 
 impl<'a> Env<'a> {
@@ -99,6 +101,7 @@ impl<'a> Env<'a> {
             aux_ptr_type: vec![None; prog.insns.len()],
             privileged,
             strict_alignment: false,
+            stack_depth: std::collections::HashMap::new(),
         }
     }
 

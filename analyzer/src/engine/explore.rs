@@ -14,7 +14,7 @@ use super::regs::check_reg_read;
 use crate::isa::raw::*;
 use crate::isa::{AtomicOp, CallKind, Insn};
 use crate::platform::ProgType;
-use crate::state::{BaseType, FuncState, RegState, VerifierState};
+use crate::state::{BaseType, FuncState, MAX_BPF_STACK, RegState, VerifierState};
 use std::collections::HashMap;
 
 /// Counters the kernel reports.
@@ -116,7 +116,10 @@ pub fn do_check(env: &mut Env<'_>) -> Result<Counters, Stop> {
             }
             if prune[idx] {
                 match is_state_visited(env, &mut ckpts, &mut explored, idx, &st, ckpt)? {
-                    Visit::Prune => break,
+                    Visit::Prune => {
+                        record_stack_depth(env, &st);
+                        break;
+                    }
                     Visit::Continue => {}
                     Visit::NewState(c) => {
                         ckpt = Some(c);
@@ -438,16 +441,178 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     super::call::check_helper_call(env, st, idx, id)?;
                     Ok(Next::Go(idx + 1))
                 }
-                CallKind::Local(_) => Err(unsupported(idx, "bpf-to-bpf calls")),
+                CallKind::Local(imm) => {
+                    let target = jump_target(idx, imm as i64, len)?;
+                    check_func_call(env, st, idx, target)?;
+                    Ok(Next::Go(target))
+                }
                 CallKind::Kfunc { .. } => Err(unsupported(idx, "kfunc calls")),
             };
         }
         Insn::Exit => {
+            if st.frames.len() > 1 {
+                return Ok(Next::Go(prepare_func_exit(env, st, idx)?));
+            }
+            record_stack_depth(env, st);
             check_return_code(env, st, idx)?;
             return Ok(Next::Exit);
         }
     }
     Ok(Next::Go(idx + 1))
+}
+
+/// `MAX_CALL_FRAMES`.
+const MAX_CALL_FRAMES: usize = 8;
+
+/// True when the function starting at `start` is a global function
+/// (BTF `FUNC` with global linkage): the kernel verifies those on their own,
+/// with their BTF argument types.
+fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
+    let Some(btf) = env.obj.btf.as_ref() else {
+        return false;
+    };
+    env.prog
+        .func_info
+        .iter()
+        .filter(|f| f.insn == start)
+        .any(|f| {
+            matches!(
+                btf.type_by_id(f.type_id).map(|t| &t.kind),
+                Some(crate::object::btf::BtfTypeKind::Func {
+                    linkage: crate::object::btf::FuncLinkage::Global,
+                    ..
+                })
+            )
+        })
+}
+
+/// `check_func_call` for a static function: a new frame with R1–R5 copied
+/// (`setup_func_entry`, `set_callee_state`), the caller's R0–R5 cleared.
+fn check_func_call(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    target: usize,
+) -> Result<(), Stop> {
+    if is_global_subprog(env, target) {
+        return Err(unsupported(
+            idx,
+            "calls to global functions (verified separately with BTF argument types)",
+        ));
+    }
+    if st.frames.len() >= MAX_CALL_FRAMES {
+        bail_reject!(
+            "BPF407",
+            idx,
+            "the call stack of {} frames is too deep",
+            st.frames.len() + 1
+        );
+    }
+    let frameno = st.frames.len() as u8;
+    let mut callee = FuncState::new(frameno);
+    callee.callsite = Some(idx);
+    callee.subprog_start = target;
+    for r in 1..=5 {
+        callee.regs[r] = st.cur().regs[r].clone();
+    }
+    for r in 0..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    st.frames.push(callee);
+    Ok(())
+}
+
+/// `prepare_func_exit`: back to the caller with the callee's R0.
+fn prepare_func_exit(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -> Result<usize, Stop> {
+    let r0 = st.cur().regs[0].clone();
+    if r0.base == BaseType::Stack {
+        bail_reject!("BPF407", idx, "cannot return stack pointer to the caller");
+    }
+    record_stack_depth(env, st);
+    let callee = st.frames.pop().expect("nested frame");
+    st.cur_mut().regs[0] = r0;
+    Ok(callee.callsite.map_or(idx + 1, |c| c + 1))
+}
+
+/// Remembers the deepest stack each function used (`subprog_info[].stack_depth`).
+fn record_stack_depth(env: &mut Env<'_>, st: &VerifierState) {
+    for f in &st.frames {
+        let d = env.stack_depth.entry(f.subprog_start).or_default();
+        *d = (*d).max(f.allocated_stack);
+    }
+}
+
+/// `check_max_stack_depth`: walks the static call graph from the main
+/// program (calls and function pointers, as the kernel does): more than
+/// `MAX_CALL_FRAMES` nested frames (recursion) is rejected with the kernel's
+/// message. A combined stack above 512 bytes is reported as unsupported:
+/// the kernel's answer then depends on private stacks and bpf_fastcall
+/// rewriting, which are not modelled.
+pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
+    let mut starts: Vec<usize> = vec![0];
+    for (i, d) in env.insns.iter().enumerate() {
+        if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
+            starts.push((i as i64 + *imm as i64 + 1) as usize);
+        }
+        if let Some(Ok(Insn::LdImm64 {
+            pseudo: BPF_PSEUDO_FUNC,
+            imm,
+            ..
+        })) = d
+        {
+            starts.push((i as i64 + *imm as i64 + 1) as usize);
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    let end_of = |s: usize| {
+        starts
+            .iter()
+            .find(|&&x| x > s)
+            .copied()
+            .unwrap_or(env.insns.len())
+    };
+    fn walk(
+        env: &Env<'_>,
+        end_of: &dyn Fn(usize) -> usize,
+        s: usize,
+        frame: usize,
+        depth: i64,
+    ) -> Result<(), Stop> {
+        let own = env.stack_depth.get(&s).copied().unwrap_or(0) as i64;
+        let depth = depth + ((own + 15) / 16) * 16;
+        if depth > MAX_BPF_STACK as i64 {
+            return Err(unsupported(
+                s,
+                format!(
+                    "combined stack size of {} calls is {depth} (private stacks and bpf_fastcall are not modelled)",
+                    frame + 1
+                ),
+            ));
+        }
+        for i in s..end_of(s) {
+            let t = match env.insns.get(i) {
+                Some(Some(Ok(Insn::Call(CallKind::Local(imm))))) => i as i64 + *imm as i64 + 1,
+                Some(Some(Ok(Insn::LdImm64 {
+                    pseudo: BPF_PSEUDO_FUNC,
+                    imm,
+                    ..
+                }))) => i as i64 + *imm as i64 + 1,
+                _ => continue,
+            };
+            if frame + 1 >= MAX_CALL_FRAMES {
+                bail_reject!(
+                    "BPF407",
+                    i,
+                    "the call stack of {} frames is too deep !",
+                    frame + 1
+                );
+            }
+            walk(env, end_of, t as usize, frame + 1, depth)?;
+        }
+        Ok(())
+    }
+    walk(env, &end_of, 0, 0, 0)
 }
 
 /// `check_ld_abs`: legacy packet loads through the skb in R6.
@@ -457,6 +622,18 @@ fn check_ld_abs(
     idx: usize,
     ind_src: Option<usize>,
 ) -> Result<(), Stop> {
+    if st.frames.len() > 1
+        || env
+            .insns
+            .iter()
+            .any(|d| matches!(d, Some(Ok(Insn::Call(CallKind::Local(_))))))
+    {
+        // In subprograms LD_ABS is an implicit exit point with its own rules.
+        return Err(unsupported(
+            idx,
+            "LD_ABS/LD_IND in programs with bpf-to-bpf calls",
+        ));
+    }
     if !matches!(
         env.prog_type,
         ProgType::SocketFilter | ProgType::SchedCls | ProgType::SchedAct

@@ -216,13 +216,17 @@ pub fn check_mem_access(
             }
             let full = off as i64 + reg.var.var_off.value as i64;
             check_stack_access_within_bounds(idx, regno, full, sz, t)?;
-            if reg.frameno as usize + 1 != st.frames.len() {
-                return Err(unsupported(idx, "access to a caller's stack"));
+            let sf = reg.frameno as usize;
+            if sf >= st.frames.len() {
+                return Err(unsupported(
+                    idx,
+                    "stack pointer into a frame that has returned",
+                ));
             }
             let full = full as i32;
             match t {
-                Access::Read => check_stack_read_fixed_off(env, st, idx, full, sz, value_reg)?,
-                Access::Write => check_stack_write_fixed_off(env, st, idx, full, sz, value)?,
+                Access::Read => check_stack_read_fixed_off(env, st, idx, sf, full, sz, value_reg)?,
+                Access::Write => check_stack_write_fixed_off(env, st, idx, sf, full, sz, value)?,
             }
         }
         BaseType::Packet | BaseType::PacketMeta => {
@@ -655,6 +659,7 @@ fn check_stack_write_fixed_off(
     env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,
+    sf: usize,
     off: i32,
     size: i32,
     value: Value,
@@ -663,12 +668,13 @@ fn check_stack_write_fixed_off(
         return Err(unsupported(idx, "unprivileged stack writes"));
     }
     let (spi, slot) = slot_of(off);
+    // Registers are the current frame's; the stack is the one `sf` points into.
     let frame = st.frames.len() - 1;
     let reg = match value {
         Value::Reg(v) => Some(st.frames[frame].regs[v].clone()),
         Value::Imm(_) | Value::None => None,
     };
-    let fr = &mut st.frames[frame];
+    let fr = &mut st.frames[sf];
     fr.allocated_stack = fr.allocated_stack.max(-off);
     let aligned = off % BPF_REG_SIZE as i32 == 0;
     let spillable = |r: &RegState| r.is_pointer();
@@ -691,16 +697,11 @@ fn check_stack_write_fixed_off(
             if !fits {
                 saved.id = 0;
             }
-            save_register_state(
-                &mut st.frames[frame].stack[spi],
-                saved,
-                size,
-                env.privileged,
-            );
+            save_register_state(&mut st.frames[sf].stack[spi], saved, size, env.privileged);
         }
         (None, Value::Imm(imm)) if aligned => {
             save_register_state(
-                &mut st.frames[frame].stack[spi],
+                &mut st.frames[sf].stack[spi],
                 RegState::known(imm as i64 as u64),
                 size,
                 env.privileged,
@@ -710,15 +711,22 @@ fn check_stack_write_fixed_off(
             if size != 8 {
                 bail_reject!("BPF303", idx, "invalid size of register spill");
             }
+            if sf != frame && r.base == BaseType::Stack {
+                bail_reject!(
+                    "BPF303",
+                    idx,
+                    "cannot spill pointers to stack into stack frame of the caller"
+                );
+            }
             save_register_state(
-                &mut st.frames[frame].stack[spi],
+                &mut st.frames[sf].stack[spi],
                 r.clone(),
                 size,
                 env.privileged,
             );
         }
         _ => {
-            let s = &mut st.frames[frame].stack[spi];
+            let s = &mut st.frames[sf].stack[spi];
             s.scrub();
             let zero = match (&reg, value) {
                 (Some(r), _) => r.is_scalar() && r.var.is_const() && r.var.var_off.value == 0,
@@ -756,13 +764,16 @@ fn check_stack_read_fixed_off(
     env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,
+    sf: usize,
     off: i32,
     size: i32,
     dst: Option<usize>,
 ) -> Result<(), Stop> {
     let (spi, slot) = slot_of(off);
+    // The stack is the one `sf` points into; the destination is a register
+    // of the current frame.
     let frame = st.frames.len() - 1;
-    let s = st.frames[frame].stack[spi].clone();
+    let s = st.frames[sf].stack[spi].clone();
     let allow_uninit = env.privileged;
     if s.is_spilled_reg() {
         let mut spill_size = 1;
@@ -844,7 +855,7 @@ fn check_stack_read_fixed_off(
         }
         if let Some(d) = dst {
             // mark_reg_stack_read: all-zero bytes give a known zero.
-            let fr = &st.frames[frame];
+            let fr = &st.frames[sf];
             let all_zero = (off..off + size).all(|o| {
                 let sl = -o - 1;
                 fr.stack[(sl / 8) as usize].slot_type[(sl % 8) as usize] == SlotType::Zero

@@ -202,6 +202,9 @@ pub fn states_equal(old: &VerifierState, cur: &VerifierState, exact: Exact) -> b
     let mut ids = IdMap::default();
     let mut fresh = 0u32;
     for (o, c) in old.frames.iter().zip(cur.frames.iter()) {
+        if o.callsite != c.callsite {
+            return false;
+        }
         for (or, cr) in o.regs.iter().zip(c.regs.iter()) {
             if !regsafe(or, cr, &mut ids, &mut fresh, exact) {
                 return false;

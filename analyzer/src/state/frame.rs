@@ -19,6 +19,11 @@ pub struct FuncState {
     pub allocated_stack: i32,
     /// Frame number.
     pub frameno: u8,
+    /// The call instruction that created this frame (`callsite`); `None`
+    /// for the main program.
+    pub callsite: Option<usize>,
+    /// First instruction of the function this frame runs.
+    pub subprog_start: usize,
 }
 
 impl FuncState {
@@ -33,6 +38,8 @@ impl FuncState {
             stack: vec![StackSlot::default(); (MAX_BPF_STACK / 8) as usize],
             allocated_stack: 0,
             frameno,
+            callsite: None,
+            subprog_start: 0,
         }
     }
 }

@@ -98,6 +98,9 @@ pub fn check_helper_call(
             ),
         ));
     }
+    if func_name(id) == "bpf_tail_call" && st.frames.len() > 1 {
+        return Err(unsupported(idx, "tail calls from bpf-to-bpf subprograms"));
+    }
     let mut meta = Meta::default();
     for i in 0..5 {
         check_func_arg(
@@ -254,7 +257,6 @@ fn is_special_helper(name: &str) -> bool {
         "bpf_set_retval",
         "bpf_get_retval",
         "bpf_dynptr_from_mem",
-        "bpf_tail_call",
     ];
     SPECIAL.contains(&name) || name.contains("dynptr") || name.contains("timer")
 }

@@ -1604,3 +1604,27 @@ pub fn check_ctx_access_with(
 #[cfg(test)]
 #[path = "ctx_tests.rs"]
 mod tests;
+
+/// Which socket structure a `check_sock_access` is against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SockKind {
+    /// `PTR_TO_SOCK_COMMON`: `bpf_sock_common_is_valid_access`.
+    SockCommon,
+    /// `PTR_TO_SOCKET`: `bpf_sock_is_valid_access`.
+    Socket,
+}
+
+/// The rule of `check_sock_access` for `struct bpf_sock` reads through a
+/// socket pointer: `bpf_sock_common_is_valid_access` refuses the fields from
+/// `type` to `priority`, the rest is `bpf_sock_is_valid_access`.
+pub fn sock_access_ok(kind: SockKind, off: i32, size: i32) -> bool {
+    if kind == SockKind::SockCommon && off >= sock::TYPE.off && off < sock::PRIORITY.end() {
+        return false;
+    }
+    let mut info = Info {
+        reg_type: CtxRegType::Scalar,
+        is_ldsx: false,
+        ctx_field_size: 0,
+    };
+    bpf_sock_is_valid_access(off, size, &mut info)
+}

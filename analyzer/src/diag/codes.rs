@@ -129,6 +129,16 @@ pub const CODES: &[CodeInfo] = &[
         summary: "a bpf-to-bpf call the kernel refuses (too deep, stack too large, stack pointer returned)",
     },
     CodeInfo {
+        code: "BPF501",
+        name: "unreleased-reference",
+        summary: "an acquired reference (socket, ring buffer record, ...) is not released on some path",
+    },
+    CodeInfo {
+        code: "BPF502",
+        name: "bad-release",
+        summary: "a release of something that was not acquired, or of a pointer without a reference",
+    },
+    CodeInfo {
         code: "BPF601",
         name: "too-many-instructions",
         summary: "the verifier would process more than 1,000,000 instructions",

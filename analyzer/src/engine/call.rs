@@ -33,6 +33,8 @@ struct Meta {
     mem_write: bool,
     /// `msize_max_value`: umax of the last size argument.
     msize_max: u64,
+    /// `ref_obj_id` of the argument a release function releases.
+    release_ref: Option<u32>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -101,6 +103,9 @@ pub fn check_helper_call(
     if func_name(id) == "bpf_tail_call" && st.frames.len() > 1 {
         return Err(unsupported(idx, "tail calls from bpf-to-bpf subprograms"));
     }
+    if func_name(id) == "bpf_tail_call" {
+        super::explore::check_reference_leak(st, idx, "tail_call")?;
+    }
     let mut meta = Meta::default();
     for i in 0..5 {
         check_func_arg(
@@ -117,6 +122,24 @@ pub fn check_helper_call(
     }
     if let Some(m) = meta.map {
         check_map_func_compatibility(env, idx, m, id)?;
+    }
+    if let Some(r) = meta.release_ref {
+        // release_reference: the reference and every pointer holding it.
+        if !st.refs.iter().any(|x| x.0 == r) {
+            bail_reject!(
+                "BPF502",
+                idx,
+                "func {}#{} reference has not been acquired before",
+                func_name(id),
+                id
+            );
+        }
+        st.refs.retain(|x| x.0 != r);
+        st.for_each_reg(|reg| {
+            if reg.ref_obj_id == r {
+                *reg = RegState::unknown_scalar();
+            }
+        });
     }
     // Reset caller-saved registers.
     for r in 1..=5 {
@@ -152,6 +175,25 @@ pub fn check_helper_call(
             }
             r
         }
+        RetBase::PtrToSocket | RetBase::PtrToSockCommon => {
+            if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
+                return Err(unsupported(
+                    idx,
+                    format!("helper {} returning {ret}", func_name(id)),
+                ));
+            }
+            let base = if ret.base == RetBase::PtrToSocket {
+                BaseType::Socket
+            } else {
+                BaseType::SockCommon
+            };
+            let mut r = RegState::pointer(base);
+            if ret.flags.contains(PF::PTR_MAYBE_NULL) {
+                r.flags.0 |= TypeFlags::MAYBE_NULL;
+                r.id = env.new_id();
+            }
+            r
+        }
         _ => {
             return Err(unsupported(
                 idx,
@@ -160,11 +202,32 @@ pub fn check_helper_call(
         }
     };
     st.cur_mut().regs[0] = r0;
+    if is_acquire_function(func_name(id)) {
+        if st.frames.len() > 1 {
+            return Err(unsupported(
+                idx,
+                "references acquired in bpf-to-bpf subprograms",
+            ));
+        }
+        let rid = env.new_id();
+        st.refs.push((rid, idx));
+        let r0 = &mut st.cur_mut().regs[0];
+        r0.id = rid;
+        r0.ref_obj_id = rid;
+    }
     do_refine_retval_range(st, func_name(id), ret.base, meta.msize_max);
     if bpf_helper_changes_pkt_data(func_name(id)) {
         clear_all_pkt_pointers(st);
     }
     Ok(())
+}
+
+/// `is_acquire_function` for the helpers whose references are modelled.
+fn is_acquire_function(name: &str) -> bool {
+    matches!(
+        name,
+        "bpf_sk_lookup_tcp" | "bpf_sk_lookup_udp" | "bpf_skc_lookup_tcp"
+    )
 }
 
 /// `bpf_helper_changes_pkt_data` (Linux 6.12 `net/core/filter.c`).
@@ -240,10 +303,6 @@ fn is_special_helper(name: &str) -> bool {
         "bpf_ringbuf_reserve",
         "bpf_ringbuf_submit",
         "bpf_ringbuf_discard",
-        "bpf_sk_lookup_tcp",
-        "bpf_sk_lookup_udp",
-        "bpf_skc_lookup_tcp",
-        "bpf_sk_release",
         "bpf_kptr_xchg",
         "bpf_loop",
         "bpf_for_each_map_elem",
@@ -283,7 +342,8 @@ fn check_func_arg(
     let known = PF::PTR_MAYBE_NULL
         .union(PF::MEM_RDONLY)
         .union(PF::MEM_UNINIT)
-        .union(PF::MEM_WRITE);
+        .union(PF::MEM_WRITE)
+        .union(PF::OBJ_RELEASE);
     if t.flags.0 & !known.0 != 0 {
         return Err(unsupported(idx, format!("helper argument type {t}")));
     }
@@ -429,6 +489,32 @@ fn check_func_arg(
                 Access::Read
             };
             check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+        }
+        ArgBase::PtrToBtfIdSockCommon => {
+            if reg.base == BaseType::BtfId {
+                return Err(unsupported(idx, "BTF socket pointers passed to helpers"));
+            }
+            expect(
+                env,
+                &[
+                    BaseType::SockCommon,
+                    BaseType::Socket,
+                    BaseType::TcpSock,
+                    BaseType::XdpSock,
+                ],
+                "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+            )?;
+            if t.flags.contains(PF::OBJ_RELEASE) {
+                if reg.ref_obj_id == 0 {
+                    bail_reject!(
+                        "BPF502",
+                        idx,
+                        "R{} must be referenced when passed to release function",
+                        regno
+                    );
+                }
+                meta.release_ref = Some(reg.ref_obj_id);
+            }
         }
         ArgBase::PtrToCtx => {
             expect(env, &[BaseType::Ctx], "ctx")?;

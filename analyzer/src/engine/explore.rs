@@ -66,7 +66,10 @@ fn prune_points(env: &Env<'_>) -> Vec<bool> {
 fn initial_state() -> VerifierState {
     let mut f = FuncState::new(0);
     f.regs[1] = RegState::pointer(BaseType::Ctx);
-    VerifierState { frames: vec![f] }
+    VerifierState {
+        frames: vec![f],
+        refs: Vec::new(),
+    }
 }
 
 /// Runs the exploration. `Ok` means every path reached `exit` safely.
@@ -454,11 +457,25 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 return Ok(Next::Go(prepare_func_exit(env, st, idx)?));
             }
             record_stack_depth(env, st);
+            check_reference_leak(st, idx, "BPF_EXIT instruction")?;
             check_return_code(env, st, idx)?;
             return Ok(Next::Exit);
         }
     }
     Ok(Next::Go(idx + 1))
+}
+
+/// `check_reference_leak`: every acquired reference must be released.
+pub fn check_reference_leak(st: &VerifierState, idx: usize, prefix: &str) -> Result<(), Stop> {
+    if let Some(&(id, insn)) = st.refs.first() {
+        return Err(super::env::Stop::Reject(super::Finding {
+            code: "BPF501",
+            message: format!("Unreleased reference id={id} alloc_insn={insn}"),
+            insn: Some(idx),
+            more: vec![format!("{prefix} would lead to reference leak")],
+        }));
+    }
+    Ok(())
 }
 
 /// `MAX_CALL_FRAMES`.
@@ -498,6 +515,12 @@ fn check_func_call(
         return Err(unsupported(
             idx,
             "calls to global functions (verified separately with BTF argument types)",
+        ));
+    }
+    if !st.refs.is_empty() {
+        return Err(unsupported(
+            idx,
+            "bpf-to-bpf calls while holding references",
         ));
     }
     if st.frames.len() >= MAX_CALL_FRAMES {
@@ -645,6 +668,7 @@ fn check_ld_abs(
         );
     }
     check_reg_read(st, idx, 6)?;
+    check_reference_leak(st, idx, "BPF_LD_[ABS|IND]")?;
     let r6 = st.cur().regs[6].clone();
     if r6.base != BaseType::Ctx || r6.flags.0 != 0 {
         bail_reject!(

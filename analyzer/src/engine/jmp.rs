@@ -229,6 +229,11 @@ fn mark_ptr_or_null_regs(st: &mut VerifierState, regno: usize, is_null: bool) {
     if id == 0 {
         return;
     }
+    let ref_obj_id = st.cur().regs[regno].ref_obj_id;
+    if is_null && ref_obj_id != 0 && ref_obj_id == id {
+        // No one could have freed the reference before the NULL check.
+        st.refs.retain(|r| r.0 != id);
+    }
     st.for_each_reg(|r| {
         if r.may_be_null() && r.id == id {
             if is_null {

@@ -194,6 +194,21 @@ pub fn check_mem_access(
                             CtxRegType::Packet => RegState::pointer(BaseType::Packet),
                             CtxRegType::PacketMeta => RegState::pointer(BaseType::PacketMeta),
                             CtxRegType::PacketEnd => RegState::pointer(BaseType::PacketEnd),
+                            CtxRegType::SockCommon => RegState::pointer(BaseType::SockCommon),
+                            CtxRegType::Socket => RegState::pointer(BaseType::Socket),
+                            CtxRegType::SockCommonOrNull | CtxRegType::SocketOrNull => {
+                                let base = if acc.reg_type == CtxRegType::Socket
+                                    || acc.reg_type == CtxRegType::SocketOrNull
+                                {
+                                    BaseType::Socket
+                                } else {
+                                    BaseType::SockCommon
+                                };
+                                let mut r = RegState::pointer(base);
+                                r.flags.0 |= TypeFlags::MAYBE_NULL;
+                                r.id = env.new_id();
+                                r
+                            }
                             other => {
                                 return Err(unsupported(
                                     idx,
@@ -248,11 +263,52 @@ pub fn check_mem_access(
                 st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
+        BaseType::Socket | BaseType::SockCommon if !reg.may_be_null() => {
+            use crate::checks::ctx::{SockKind, sock_access_ok};
+            if t == Access::Write {
+                bail_reject!(
+                    "BPF305",
+                    idx,
+                    "R{} cannot write into {}",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            if reg.var.smin < 0 {
+                bail_reject!(
+                    "BPF305",
+                    idx,
+                    "R{} min value is negative, either use unsigned index or do a if (index >=0) check.",
+                    regno
+                );
+            }
+            let kind = if reg.base == BaseType::Socket {
+                SockKind::Socket
+            } else {
+                SockKind::SockCommon
+            };
+            if !sock_access_ok(kind, off, sz) {
+                bail_reject!(
+                    "BPF305",
+                    idx,
+                    "R{} invalid {} access off={} size={}",
+                    regno,
+                    reg.type_str(),
+                    off,
+                    sz
+                );
+            }
+            if let Some(v) = value_reg {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
+            }
+        }
         BaseType::Scalar
         | BaseType::NotInit
         | BaseType::PacketEnd
         | BaseType::MapValue
         | BaseType::Mem
+        | BaseType::Socket
+        | BaseType::SockCommon
         | BaseType::Ctx => {
             bail_reject!(
                 "BPF305",

@@ -201,6 +201,16 @@ pub fn states_equal(old: &VerifierState, cur: &VerifierState, exact: Exact) -> b
     }
     let mut ids = IdMap::default();
     let mut fresh = 0u32;
+    // refsafe: the same references, up to renaming.
+    if old.refs.len() != cur.refs.len()
+        || !old
+            .refs
+            .iter()
+            .zip(&cur.refs)
+            .all(|(o, c)| ids.check_ids(o.0, c.0))
+    {
+        return false;
+    }
     for (o, c) in old.frames.iter().zip(cur.frames.iter()) {
         if o.callsite != c.callsite {
             return false;

@@ -49,6 +49,9 @@ impl FuncState {
 pub struct VerifierState {
     /// Call frames, innermost last.
     pub frames: Vec<FuncState>,
+    /// Acquired references (`struct bpf_reference_state`): id and the
+    /// instruction that acquired it.
+    pub refs: Vec<(u32, usize)>,
 }
 
 impl VerifierState {

@@ -35,6 +35,8 @@ struct Meta {
     msize_max: u64,
     /// `ref_obj_id` of the argument a release function releases.
     release_ref: Option<u32>,
+    /// `ref_obj_id` of a referenced argument (for pointer casts).
+    ref_obj_id: Option<u32>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -175,17 +177,17 @@ pub fn check_helper_call(
             }
             r
         }
-        RetBase::PtrToSocket | RetBase::PtrToSockCommon => {
+        RetBase::PtrToSocket | RetBase::PtrToSockCommon | RetBase::PtrToTcpSock => {
             if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
                 return Err(unsupported(
                     idx,
                     format!("helper {} returning {ret}", func_name(id)),
                 ));
             }
-            let base = if ret.base == RetBase::PtrToSocket {
-                BaseType::Socket
-            } else {
-                BaseType::SockCommon
+            let base = match ret.base {
+                RetBase::PtrToSocket => BaseType::Socket,
+                RetBase::PtrToTcpSock => BaseType::TcpSock,
+                _ => BaseType::SockCommon,
             };
             let mut r = RegState::pointer(base);
             if ret.flags.contains(PF::PTR_MAYBE_NULL) {
@@ -202,6 +204,12 @@ pub fn check_helper_call(
         }
     };
     st.cur_mut().regs[0] = r0;
+    if is_ptr_cast_function(func_name(id))
+        && let Some(r) = meta.ref_obj_id
+    {
+        // The result holds the same reference as the argument.
+        st.cur_mut().regs[0].ref_obj_id = r;
+    }
     if is_acquire_function(func_name(id)) {
         if st.frames.len() > 1 {
             return Err(unsupported(
@@ -228,6 +236,11 @@ fn is_acquire_function(name: &str) -> bool {
         name,
         "bpf_sk_lookup_tcp" | "bpf_sk_lookup_udp" | "bpf_skc_lookup_tcp"
     )
+}
+
+/// `is_ptr_cast_function` (the ones returning socket pointers we model).
+fn is_ptr_cast_function(name: &str) -> bool {
+    matches!(name, "bpf_sk_fullsock" | "bpf_tcp_sock")
 }
 
 /// `bpf_helper_changes_pkt_data` (Linux 6.12 `net/core/filter.c`).
@@ -489,6 +502,21 @@ fn check_func_arg(
                 Access::Read
             };
             check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+        }
+        ArgBase::PtrToSockCommon => {
+            expect(
+                env,
+                &[
+                    BaseType::SockCommon,
+                    BaseType::Socket,
+                    BaseType::TcpSock,
+                    BaseType::XdpSock,
+                ],
+                "sock_common, sock, tcp_sock, xdp_sock",
+            )?;
+            if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
+            }
         }
         ArgBase::PtrToBtfIdSockCommon => {
             if reg.base == BaseType::BtfId {

@@ -243,34 +243,14 @@ fn is_ptr_cast_function(name: &str) -> bool {
     matches!(name, "bpf_sk_fullsock" | "bpf_tcp_sock")
 }
 
-/// `bpf_helper_changes_pkt_data` (Linux 6.12 `net/core/filter.c`).
+/// `bpf_helper_changes_pkt_data` by helper id.
+pub(super) fn changes_pkt_data(id: i32) -> bool {
+    bpf_helper_changes_pkt_data(func_name(id))
+}
+
+/// `bpf_helper_changes_pkt_data`, by name (the list lives with the CFG pass).
 fn bpf_helper_changes_pkt_data(name: &str) -> bool {
-    matches!(
-        name.strip_prefix("bpf_").unwrap_or(name),
-        "clone_redirect"
-            | "l3_csum_replace"
-            | "l4_csum_replace"
-            | "lwt_push_encap"
-            | "lwt_seg6_action"
-            | "lwt_seg6_adjust_srh"
-            | "lwt_seg6_store_bytes"
-            | "msg_pop_data"
-            | "msg_pull_data"
-            | "msg_push_data"
-            | "skb_adjust_room"
-            | "skb_change_head"
-            | "skb_change_proto"
-            | "skb_change_tail"
-            | "skb_pull_data"
-            | "skb_store_bytes"
-            | "skb_vlan_pop"
-            | "skb_vlan_push"
-            | "store_hdr_opt"
-            | "xdp_adjust_head"
-            | "xdp_adjust_meta"
-            | "xdp_adjust_tail"
-            | "tail_call"
-    )
+    crate::platform::helper_id(name).is_some_and(crate::cfg::subprogs::bpf_helper_changes_pkt_data)
 }
 
 /// `clear_all_pkt_pointers`: every packet pointer in every frame becomes an
@@ -608,6 +588,20 @@ fn parse_size(s: &str) -> Option<u64> {
         "sizeof(u8)" => Some(1),
         other => other.parse().ok(),
     }
+}
+
+/// `check_helper_mem_access` with `zero_size_allowed`, for
+/// `check_mem_reg` (global function memory arguments).
+pub(super) fn check_helper_mem_access_pub(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    size: u64,
+    write: bool,
+) -> Result<(), Stop> {
+    let access = if write { Access::Write } else { Access::Read };
+    check_helper_mem_access(env, st, idx, regno, size, access, true, false)
 }
 
 /// `check_helper_mem_access`: the helper reads or writes `size` bytes

@@ -83,6 +83,10 @@ pub struct Env<'a> {
     pub strict_alignment: bool,
     /// Deepest stack used by each function (by first instruction).
     pub stack_depth: std::collections::HashMap<usize, i32>,
+    /// Global functions called so far, verified after the main program.
+    pub called_globals: Vec<super::global::GlobalFunc>,
+    /// Verifying a global function (exit rules differ).
+    pub in_global: bool,
 }
 
 impl<'a> Env<'a> {
@@ -102,6 +106,8 @@ impl<'a> Env<'a> {
             privileged,
             strict_alignment: false,
             stack_depth: std::collections::HashMap::new(),
+            called_globals: Vec::new(),
+            in_global: false,
         }
     }
 

@@ -72,8 +72,26 @@ fn initial_state() -> VerifierState {
     }
 }
 
-/// Runs the exploration. `Ok` means every path reached `exit` safely.
-pub fn do_check(env: &mut Env<'_>) -> Result<Counters, Stop> {
+/// `do_check_main` then `do_check_subprogs`: the main program, then every
+/// global function it (transitively) calls, each on its own.
+pub fn do_check_all(env: &mut Env<'_>) -> Result<Counters, Stop> {
+    let mut total = do_check(env, 0, initial_state())?;
+    let mut k = 0;
+    while k < env.called_globals.len() {
+        let g = env.called_globals[k].clone();
+        env.in_global = true;
+        let st = super::global::global_entry_state(env, &g);
+        let c = do_check(env, g.start, st)?;
+        total.total_states += c.total_states;
+        total.peak_states = total.peak_states.max(c.peak_states);
+        k += 1;
+    }
+    Ok(total)
+}
+
+/// Runs the exploration from `start` with state `init`. `Ok` means every
+/// path reached `exit` safely.
+pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<Counters, Stop> {
     let prune = prune_points(env);
     let mut ckpts: Vec<Checkpoint> = Vec::new();
     let mut explored: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -81,8 +99,8 @@ pub fn do_check(env: &mut Env<'_>) -> Result<Counters, Stop> {
     let mut counters = Counters::default();
     let mut live_states: u64 = 0;
     let mut path = Some(Path {
-        idx: 0,
-        st: initial_state(),
+        idx: start,
+        st: init,
         ckpt: None,
     });
     while let Some(Path {
@@ -446,8 +464,8 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 }
                 CallKind::Local(imm) => {
                     let target = jump_target(idx, imm as i64, len)?;
-                    check_func_call(env, st, idx, target)?;
-                    Ok(Next::Go(target))
+                    let next = check_func_call(env, st, idx, target)?;
+                    Ok(Next::Go(next))
                 }
                 CallKind::Kfunc { .. } => Err(unsupported(idx, "kfunc calls")),
             };
@@ -458,6 +476,10 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             }
             record_stack_depth(env, st);
             check_reference_leak(st, idx, "BPF_EXIT instruction")?;
+            if env.in_global {
+                super::global::check_global_exit(st, idx)?;
+                return Ok(Next::Exit);
+            }
             check_return_code(env, st, idx)?;
             return Ok(Next::Exit);
         }
@@ -488,6 +510,15 @@ fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
     let Some(btf) = env.obj.btf.as_ref() else {
         return false;
     };
+    if env
+        .prog
+        .subprogs
+        .iter()
+        .any(|s| s.start == start && (s.hidden || !s.global))
+    {
+        // libbpf loads hidden and static functions with static BTF linkage.
+        return false;
+    }
     env.prog
         .func_info
         .iter()
@@ -510,12 +541,12 @@ fn check_func_call(
     st: &mut VerifierState,
     idx: usize,
     target: usize,
-) -> Result<(), Stop> {
+) -> Result<usize, Stop> {
     if is_global_subprog(env, target) {
-        return Err(unsupported(
-            idx,
-            "calls to global functions (verified separately with BTF argument types)",
-        ));
+        let g = super::global::prepare_func_args(env, idx, target)?;
+        let subprog_no = subprog_number(env, target);
+        super::global::check_global_call(env, st, idx, &g, subprog_no)?;
+        return Ok(idx + 1);
     }
     if !st.refs.is_empty() {
         return Err(unsupported(
@@ -542,7 +573,29 @@ fn check_func_call(
         st.cur_mut().regs[r] = RegState::not_init();
     }
     st.frames.push(callee);
-    Ok(())
+    Ok(target)
+}
+
+/// The kernel's `func#N` number of the function starting at `start`: its
+/// index among the sorted function starts.
+fn subprog_number(env: &Env<'_>, start: usize) -> usize {
+    let mut starts: Vec<usize> = vec![0];
+    for (i, d) in env.insns.iter().enumerate() {
+        if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
+            starts.push((i as i64 + *imm as i64 + 1) as usize);
+        }
+        if let Some(Ok(Insn::LdImm64 {
+            pseudo: BPF_PSEUDO_FUNC,
+            imm,
+            ..
+        })) = d
+        {
+            starts.push((i as i64 + *imm as i64 + 1) as usize);
+        }
+    }
+    starts.sort_unstable();
+    starts.dedup();
+    starts.iter().position(|&s| s == start).unwrap_or(0)
 }
 
 /// `prepare_func_exit`: back to the caller with the callee's R0.

@@ -22,6 +22,7 @@ mod alu;
 mod call;
 pub mod env;
 mod explore;
+mod global;
 mod jmp;
 mod mem;
 mod prune;
@@ -161,8 +162,8 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
     let mut env = env::Env::new(obj, prog, prog_type, true);
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
-    let result =
-        explore::do_check(&mut env).and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
+    let result = explore::do_check_all(&mut env)
+        .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
     let mut stats = Stats {
         insns_processed: Some(env.insn_processed),
         total_states: None,

@@ -27,6 +27,9 @@ pub struct Subprog {
     pub len: usize,
     /// Global (`STB_GLOBAL`) function: the kernel verifies it on its own.
     pub global: bool,
+    /// Hidden visibility: libbpf marks such a function static in the BTF it
+    /// loads (`mark_btf_static`), so the kernel treats it as static.
+    pub hidden: bool,
 }
 
 /// A `func_info` record, relative to the linked program.
@@ -87,6 +90,7 @@ pub struct ExternRef {
 #[derive(Clone, Debug)]
 struct FuncSym {
     name: String,
+    hidden: bool,
     /// First instruction index in the section.
     start: usize,
     len: usize,
@@ -264,11 +268,13 @@ fn func_symbols(elf: &Elf, sec: &ElfSection) -> Result<Vec<FuncSym>, LoadError> 
             start,
             len,
             global: s.global || s.weak,
+            hidden: s.hidden,
         });
     }
     if out.is_empty() {
         out.push(FuncSym {
             name: sec.name.rsplit('/').next().unwrap_or(&sec.name).to_string(),
+            hidden: false,
             start: 0,
             len: n_insns,
             global: true,
@@ -519,6 +525,7 @@ fn append(
         start,
         len: f.len,
         global: f.global,
+        hidden: f.hidden,
     });
     let in_range = |byte_off: u32| {
         let i = byte_off as usize / INSN_SIZE;

@@ -672,6 +672,7 @@ fn find_subprogs(insns: &[RawInsn]) -> Vec<Subprog> {
                 start: s,
                 len: end - s,
                 global: false,
+                hidden: false,
             }
         })
         .collect()

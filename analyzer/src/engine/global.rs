@@ -1,0 +1,355 @@
+//! Global functions (`BTF_FUNC_GLOBAL`): the kernel verifies each called
+//! global function once, on its own, with argument types taken from its
+//! BTF prototype (`btf_prepare_func_args`), and at each call site only
+//! checks that the caller's registers match those types
+//! (`btf_check_func_arg_match`); the call returns an unknown scalar.
+//!
+//! Modelled: `int`/`enum` arguments (scalars), pointers to the program
+//! type's context struct (`PTR_TO_CTX`), pointers to sized types
+//! (`PTR_TO_MEM | PTR_MAYBE_NULL`). Argument decl tags (`__arg_ctx`,
+//! `__arg_nonnull`, ...), `void *` arguments and non-scalar return types are
+//! reported as unsupported.
+
+use super::env::{Env, Stop, bail_reject, unsupported};
+use crate::object::btf::{BtfKind, BtfTypeKind};
+use crate::platform::ProgType;
+use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
+
+/// One argument's type as `btf_prepare_func_args` classifies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// `ARG_ANYTHING`.
+    Scalar,
+    /// `ARG_PTR_TO_CTX`.
+    Ctx,
+    /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL` of `size` bytes.
+    Mem(u32),
+}
+
+/// A global function's prepared signature.
+#[derive(Clone, Debug)]
+pub struct GlobalFunc {
+    /// First instruction.
+    pub start: usize,
+    /// Name.
+    pub name: String,
+    /// Arguments R1...
+    pub args: Vec<ArgKind>,
+}
+
+/// The context struct names `btf_get_prog_ctx_type` accepts per program type.
+fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
+    use ProgType as P;
+    Some(match t {
+        P::SocketFilter
+        | P::SchedCls
+        | P::SchedAct
+        | P::CgroupSkb
+        | P::LwtIn
+        | P::LwtOut
+        | P::LwtXmit
+        | P::LwtSeg6local
+        | P::SkSkb => "__sk_buff",
+        P::Xdp => "xdp_md",
+        P::SockOps => "bpf_sock_ops",
+        P::SkMsg => "sk_msg_md",
+        P::CgroupSock => "bpf_sock",
+        P::CgroupSockAddr => "bpf_sock_addr",
+        P::PerfEvent => "bpf_perf_event_data",
+        _ => return None,
+    })
+}
+
+/// `btf_prepare_func_args` for the global function starting at `start`.
+pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<GlobalFunc, Stop> {
+    let btf = env
+        .obj
+        .btf
+        .as_ref()
+        .ok_or_else(|| unsupported(idx, "global function without BTF"))?;
+    let fi = env
+        .prog
+        .func_info
+        .iter()
+        .find(|f| f.insn == start)
+        .ok_or_else(|| unsupported(idx, "global function without func_info"))?;
+    let name = btf.name_of(fi.type_id).to_string();
+    // Argument decl tags change the rules: not modelled.
+    let tagged = btf.iter_types().any(|(_, t)| {
+        matches!(t.kind, BtfTypeKind::DeclTag { target, .. } if target == fi.type_id)
+            && btf
+                .str_at(t.name_off)
+                .is_some_and(|n| n.starts_with("arg:"))
+    });
+    if tagged {
+        return Err(unsupported(
+            idx,
+            format!("argument tags of global function {name}()"),
+        ));
+    }
+    let (ret, params) = btf
+        .func_proto_of(fi.type_id)
+        .ok_or_else(|| unsupported(idx, format!("global function {name}() without a prototype")))?;
+    let scalar = |id: u32| {
+        let id = btf.skip_mods_and_typedefs(id);
+        btf.type_by_id(id)
+            .is_some_and(|t| matches!(t.kind(), BtfKind::Int | BtfKind::Enum | BtfKind::Enum64))
+    };
+    if !scalar(ret) {
+        return Err(unsupported(
+            idx,
+            format!("global function {name}() that does not return a scalar"),
+        ));
+    }
+    if params.len() > 5 {
+        return Err(unsupported(
+            idx,
+            format!("global function {name}() with more than 5 arguments"),
+        ));
+    }
+    let mut args = Vec::new();
+    for p in params {
+        if scalar(p.type_id) {
+            args.push(ArgKind::Scalar);
+            continue;
+        }
+        let t = btf.skip_mods_and_typedefs(p.type_id);
+        let Some(BtfTypeKind::Ptr { target }) = btf.type_by_id(t).map(|t| &t.kind) else {
+            return Err(unsupported(
+                idx,
+                format!(
+                    "argument type {} of {name}()",
+                    btf.type_to_string(p.type_id)
+                ),
+            ));
+        };
+        let pointee = btf.skip_mods_and_typedefs(*target);
+        let pname = btf.name_of(pointee);
+        let ctx_name = match env.prog_type {
+            ProgType::Kprobe if matches!(pname, "pt_regs" | "user_pt_regs") => Some(pname),
+            t => ctx_struct_name(t),
+        };
+        if ctx_name == Some(pname) {
+            args.push(ArgKind::Ctx);
+            continue;
+        }
+        const CTX_NAMES: &[&str] = &[
+            "__sk_buff",
+            "xdp_md",
+            "pt_regs",
+            "user_pt_regs",
+            "bpf_perf_event_data",
+            "bpf_sock_ops",
+            "sk_msg_md",
+            "bpf_sock_addr",
+            "bpf_sock",
+            "bpf_sk_lookup",
+            "bpf_sysctl",
+            "bpf_sockopt",
+            "bpf_cgroup_dev_ctx",
+            "sk_reuseport_md",
+            "bpf_raw_tracepoint_args",
+            "bpf_nf_ctx",
+            "bpf_flow_keys",
+        ];
+        if CTX_NAMES.contains(&pname) {
+            return Err(unsupported(
+                idx,
+                format!("context argument struct {pname} of {name}()"),
+            ));
+        }
+        let sized = btf.type_by_id(pointee).is_some_and(|t| {
+            matches!(
+                t.kind(),
+                BtfKind::Int | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Struct | BtfKind::Union
+            )
+        });
+        match btf.resolve_size(pointee) {
+            Ok(sz) if sized && sz > 0 && sz < 1 << 29 => args.push(ArgKind::Mem(sz as u32)),
+            _ => {
+                return Err(unsupported(
+                    idx,
+                    format!(
+                        "argument type {} of {name}()",
+                        btf.type_to_string(p.type_id)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(GlobalFunc { start, name, args })
+}
+
+/// `btf_check_func_arg_match` at a call site, then the call's effect:
+/// R0 an unknown scalar, R1–R5 cleared.
+pub fn check_global_call(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    g: &GlobalFunc,
+    subprog_no: usize,
+) -> Result<(), Stop> {
+    for (i, a) in g.args.iter().enumerate() {
+        let regno = i + 1;
+        super::regs::check_reg_read(st, idx, regno)?;
+        let reg = st.cur().regs[regno].clone();
+        let fail = |msg: String| -> Stop {
+            Stop::Reject(super::Finding {
+                code: "BPF407",
+                message: msg,
+                insn: Some(idx),
+                more: vec![format!(
+                    "Caller passes invalid args into func#{subprog_no} ('{}')",
+                    g.name
+                )],
+            })
+        };
+        match a {
+            ArgKind::Scalar => {
+                if !reg.is_scalar() {
+                    return Err(fail(format!("R{regno} is not a scalar")));
+                }
+            }
+            ArgKind::Ctx => {
+                if reg.base != BaseType::Ctx {
+                    return Err(fail(format!("arg#{i} expects pointer to ctx")));
+                }
+                if reg.off != 0 || !reg.var.is_const() || reg.var.var_off.value != 0 {
+                    return Err(unsupported(
+                        idx,
+                        "modified ctx pointer passed to a global function",
+                    ));
+                }
+            }
+            ArgKind::Mem(size) => {
+                if reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
+                    continue;
+                }
+                if reg.may_be_null() {
+                    return Err(unsupported(
+                        idx,
+                        "nullable pointer passed to a global function",
+                    ));
+                }
+                // check_mem_reg: readable and writable for `size` bytes.
+                let mut probe = st.clone();
+                super::call::check_helper_mem_access_pub(
+                    env,
+                    &mut probe,
+                    idx,
+                    regno,
+                    u64::from(*size),
+                    false,
+                )?;
+                super::call::check_helper_mem_access_pub(
+                    env,
+                    &mut probe,
+                    idx,
+                    regno,
+                    u64::from(*size),
+                    true,
+                )?;
+            }
+        }
+    }
+    for r in 0..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    st.cur_mut().regs[0] = RegState::unknown_scalar();
+    // A global function that may change packet data invalidates the
+    // caller's packet pointers (`changes_pkt_data` of the subprogram).
+    if super::global::may_change_pkt_data(env, g.start) {
+        st.for_each_reg(|r| {
+            if r.base.is_pkt_pointer_any() {
+                *r = RegState::unknown_scalar();
+            }
+        });
+    }
+    if env.called_globals.iter().all(|c| c.start != g.start) {
+        env.called_globals.push(g.clone());
+    }
+    Ok(())
+}
+
+/// The initial state of a global function's own verification.
+pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
+    let mut f = FuncState::new(0);
+    f.subprog_start = g.start;
+    for (i, a) in g.args.iter().enumerate() {
+        f.regs[i + 1] = match a {
+            ArgKind::Scalar => RegState::unknown_scalar(),
+            ArgKind::Ctx => RegState::pointer(BaseType::Ctx),
+            ArgKind::Mem(size) => {
+                let mut r = RegState::pointer(BaseType::Mem);
+                r.flags.0 |= TypeFlags::MAYBE_NULL;
+                r.mem_size = *size;
+                r.id = env.new_id();
+                r
+            }
+        };
+    }
+    VerifierState {
+        frames: vec![f],
+        refs: Vec::new(),
+    }
+}
+
+/// The exit of a global function: R0 must be a scalar.
+pub fn check_global_exit(st: &VerifierState, idx: usize) -> Result<(), Stop> {
+    super::regs::check_reg_read(st, idx, 0)?;
+    let r0 = &st.cur().regs[0];
+    if !r0.is_scalar() {
+        bail_reject!(
+            "BPF205",
+            idx,
+            "At subprogram exit the register R0 is not a scalar value ({})",
+            r0.type_str()
+        );
+    }
+    Ok(())
+}
+
+/// True when the function starting at `start`, or any function it calls,
+/// calls a helper that changes packet data (`bpf_helper_changes_pkt_data`,
+/// merged over callees as `merge_callee_effects` does).
+pub fn may_change_pkt_data(env: &Env<'_>, start: usize) -> bool {
+    use crate::isa::{CallKind, Insn};
+    let mut seen = vec![start];
+    let mut todo = vec![start];
+    let starts: Vec<usize> = {
+        let mut v = vec![0];
+        for (i, d) in env.insns.iter().enumerate() {
+            if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
+                v.push((i as i64 + *imm as i64 + 1) as usize);
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    while let Some(s) = todo.pop() {
+        let end = starts
+            .iter()
+            .find(|&&x| x > s)
+            .copied()
+            .unwrap_or(env.insns.len());
+        for i in s..end {
+            match env.insns.get(i) {
+                Some(Some(Ok(Insn::Call(CallKind::Helper(id)))))
+                    if super::call::changes_pkt_data(*id) =>
+                {
+                    return true;
+                }
+                Some(Some(Ok(Insn::Call(CallKind::Local(imm))))) => {
+                    let t = (i as i64 + *imm as i64 + 1) as usize;
+                    if !seen.contains(&t) {
+                        seen.push(t);
+                        todo.push(t);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}

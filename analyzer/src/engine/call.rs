@@ -10,9 +10,8 @@
 //! sockets are reported as unsupported.
 
 use super::env::{Env, Stop, bail_reject, unsupported};
-use super::mem::{Access, Value, check_mem_access};
+use super::mem::Access;
 use super::regs::check_reg_read;
-use crate::isa::Size;
 use crate::platform::protos::{
     ArgBase, ArgType, FuncProto, RetBase, TypeFlags as PF, func_proto_alternatives,
     privileged_condition,
@@ -526,9 +525,7 @@ fn check_func_arg(
         }
         ArgBase::PtrToCtx => {
             expect(env, &[BaseType::Ctx], "ctx")?;
-            if reg.off != 0 || !reg.var.is_const() || reg.var.var_off.value != 0 {
-                return Err(unsupported(idx, "modified ctx pointer passed to a helper"));
-            }
+            super::mem::check_ptr_off_reg(idx, regno, &reg)?;
         }
         _ => {
             return Err(unsupported(
@@ -691,32 +688,7 @@ fn check_helper_mem_access(
             if size > i32::MAX as u64 {
                 bail_reject!("BPF405", idx, "R{} unbounded memory access", regno);
             }
-            // check_mem_access with the whole range: off 0 and the last byte.
-            check_mem_access(
-                env,
-                st,
-                idx,
-                regno,
-                0,
-                Size::B,
-                access,
-                Value::None,
-                false,
-                false,
-            )?;
-            let last = size as i32 - 1;
-            check_mem_access(
-                env,
-                st,
-                idx,
-                regno,
-                last,
-                Size::B,
-                access,
-                Value::None,
-                false,
-                false,
-            )?;
+            super::mem::check_helper_region(env, idx, regno, &reg, size as i32, access)?;
             Ok(())
         }
         _ => bail_reject!(

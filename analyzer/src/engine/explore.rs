@@ -721,7 +721,11 @@ fn check_ld_abs(
         );
     }
     check_reg_read(st, idx, 6)?;
-    check_reference_leak(st, idx, "BPF_LD_[ABS|IND]")?;
+    if let Err(super::env::Stop::Reject(mut f)) = check_reference_leak(st, idx, "BPF_LD_[ABS|IND]")
+    {
+        f.more = vec!["BPF_LD_[ABS|IND] cannot be mixed with socket references".to_string()];
+        return Err(super::env::Stop::Reject(f));
+    }
     let r6 = st.cur().regs[6].clone();
     if r6.base != BaseType::Ctx || r6.flags.0 != 0 {
         bail_reject!(

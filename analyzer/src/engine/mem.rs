@@ -506,7 +506,7 @@ fn check_ptr_alignment(
 }
 
 /// `__check_ptr_off_reg` with `fixed_off_ok = false`.
-fn check_ptr_off_reg(idx: usize, regno: usize, reg: &RegState) -> Result<(), Stop> {
+pub(super) fn check_ptr_off_reg(idx: usize, regno: usize, reg: &RegState) -> Result<(), Stop> {
     if reg.off < 0 {
         bail_reject!(
             "BPF304",
@@ -575,7 +575,7 @@ fn in_range(off: i64, size: i32, mem_size: i64) -> bool {
 }
 
 /// `check_mem_region_access`.
-fn check_mem_region_access(
+pub(super) fn check_mem_region_access(
     idx: usize,
     regno: usize,
     reg: &RegState,
@@ -634,7 +634,7 @@ fn check_mem_region_access(
 }
 
 /// `check_packet_access`.
-fn check_packet_access(
+pub(super) fn check_packet_access(
     idx: usize,
     regno: usize,
     reg: &RegState,
@@ -930,4 +930,65 @@ fn check_stack_read_fixed_off(
 /// slot's first byte.
 fn bpf_stack_narrow_access_ok(off: i32, _fill_size: i32, _spill_size: i32) -> bool {
     off % BPF_REG_SIZE as i32 == 0
+}
+
+/// The part of `check_helper_mem_access` for memory that is not the stack:
+/// the whole `size`-byte range at the register's fixed offset, with the
+/// same checks and messages as the kernel.
+pub(super) fn check_helper_region(
+    env: &Env<'_>,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    size: i32,
+    t: Access,
+) -> Result<(), Stop> {
+    match reg.base {
+        BaseType::Packet | BaseType::PacketMeta => {
+            check_packet_access(idx, regno, reg, reg.off, size)
+        }
+        BaseType::MapKey => {
+            if t == Access::Write {
+                bail_reject!(
+                    "BPF306",
+                    idx,
+                    "R{} cannot write into {}",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            let key_size = map_of(env, reg, idx)?.key_size;
+            check_mem_region_access(idx, regno, reg, reg.off, size, key_size)
+        }
+        BaseType::MapValue => {
+            let m = map_of(env, reg, idx)?;
+            check_map_access_type(idx, m, reg.off, size, t)?;
+            if map_has_special_fields(env, m.btf_value_type_id) {
+                return Err(unsupported(
+                    idx,
+                    "map values with special fields (spin lock, timer, kptr)",
+                ));
+            }
+            check_mem_region_access(idx, regno, reg, reg.off, size, m.value_size)
+        }
+        BaseType::Mem => {
+            if t == Access::Write && reg.flags.has(TypeFlags::RDONLY) {
+                bail_reject!(
+                    "BPF307",
+                    idx,
+                    "R{} cannot write into {}",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            check_mem_region_access(idx, regno, reg, reg.off, size, reg.mem_size)
+        }
+        _ => bail_reject!(
+            "BPF405",
+            idx,
+            "R{} type={} expected=fp",
+            regno,
+            reg.type_str()
+        ),
+    }
 }

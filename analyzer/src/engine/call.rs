@@ -107,6 +107,18 @@ pub fn check_helper_call(
     if func_name(id) == "bpf_tail_call" {
         super::explore::check_reference_leak(st, idx, "tail_call")?;
     }
+    if func_name(id) == "bpf_get_local_storage" {
+        // The flags argument must be 0: get_local_storage() cannot fail.
+        let r2 = &st.cur().regs[2];
+        if !(r2.is_scalar() && r2.var.is_const() && r2.var.var_off.value == 0) {
+            check_reg_read(st, idx, 2)?;
+            bail_reject!(
+                "BPF405",
+                idx,
+                "get_local_storage() doesn't support non-zero flags"
+            );
+        }
+    }
     let mut meta = Meta::default();
     for i in 0..5 {
         check_func_arg(
@@ -303,7 +315,6 @@ fn is_special_helper(name: &str) -> bool {
         "bpf_user_ringbuf_drain",
         "bpf_spin_lock",
         "bpf_spin_unlock",
-        "bpf_get_local_storage",
         "bpf_snprintf",
         "bpf_set_retval",
         "bpf_get_retval",
@@ -335,7 +346,9 @@ fn check_func_arg(
         .union(PF::MEM_RDONLY)
         .union(PF::MEM_UNINIT)
         .union(PF::MEM_WRITE)
-        .union(PF::OBJ_RELEASE);
+        .union(PF::OBJ_RELEASE)
+        .union(PF::MEM_FIXED_SIZE)
+        .union(PF::MEM_ALIGNED);
     if t.flags.0 & !known.0 != 0 {
         return Err(unsupported(idx, format!("helper argument type {t}")));
     }
@@ -444,6 +457,9 @@ fn check_func_arg(
                 };
                 let access = if write { Access::Write } else { Access::Read };
                 check_helper_mem_access(env, st, idx, regno, n, access, false, uninit)?;
+                if t.flags.contains(PF::MEM_ALIGNED) {
+                    super::mem::check_ptr_alignment(idx, &reg, 0, n as i32, true)?;
+                }
             } else {
                 meta.mem_regno = Some(regno);
                 meta.mem_uninit = uninit;

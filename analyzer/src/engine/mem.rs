@@ -437,7 +437,7 @@ fn map_has_special_fields(env: &Env<'_>, value_type: Option<u32>) -> bool {
 /// other pointers only under `strict` (atomics pass
 /// `strict_alignment_once`; x86-64 has efficient unaligned access, so
 /// nothing else is strict without `BPF_F_STRICT_ALIGNMENT`).
-fn check_ptr_alignment(
+pub(super) fn check_ptr_alignment(
     idx: usize,
     reg: &RegState,
     off: i32,

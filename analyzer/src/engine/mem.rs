@@ -227,7 +227,9 @@ pub fn check_mem_access(
         }
         BaseType::Stack => {
             if !reg.var.is_const() {
-                return Err(unsupported(idx, "variable-offset stack access"));
+                return check_stack_var_off(
+                    env, st, idx, regno, &reg, off, sz, t, value_reg, is_ldsx,
+                );
             }
             let full = off as i64 + reg.var.var_off.value as i64;
             check_stack_access_within_bounds(idx, regno, full, sz, t)?;
@@ -991,4 +993,84 @@ pub(super) fn check_helper_region(
             reg.type_str()
         ),
     }
+}
+
+/// A stack access through a pointer with a variable offset:
+/// `check_stack_access_within_bounds`, then `check_stack_read_var_off`
+/// (privileged: every byte type is readable, the result is zero only when
+/// every byte is `STACK_ZERO`). Variable-offset writes are not modelled.
+#[allow(clippy::too_many_arguments)]
+fn check_stack_var_off(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+    t: Access,
+    dst: Option<usize>,
+    is_ldsx: bool,
+) -> Result<(), Stop> {
+    let what = if t == Access::Read {
+        " read from"
+    } else {
+        " write to"
+    };
+    let v = &reg.var;
+    if v.smax >= BPF_MAX_VAR_OFF || v.smin <= -BPF_MAX_VAR_OFF {
+        bail_reject!(
+            "BPF303",
+            idx,
+            "invalid unbounded variable-offset{} stack R{}",
+            what,
+            regno
+        );
+    }
+    let min_off = v.smin + off as i64;
+    let max_off = v.smax + off as i64 + size as i64;
+    if min_off < -(MAX_BPF_STACK as i64) || min_off > -1 || max_off > 0 {
+        bail_reject!(
+            "BPF303",
+            idx,
+            "invalid variable-offset{} stack R{} var_off={} off={} size={}",
+            what,
+            regno,
+            v.var_off,
+            off,
+            size
+        );
+    }
+    if t == Access::Write || !env.privileged {
+        return Err(unsupported(idx, "variable-offset stack writes"));
+    }
+    let sf = reg.frameno as usize;
+    if sf >= st.frames.len() {
+        return Err(unsupported(
+            idx,
+            "stack pointer into a frame that has returned",
+        ));
+    }
+    if let Some(d) = dst {
+        let fr = &st.frames[sf];
+        let lo = v.smin + off as i64;
+        let hi = v.smax + off as i64 + size as i64;
+        let all_zero = (lo..hi).all(|o| {
+            let sl = -o - 1;
+            fr.stack[(sl / 8) as usize].slot_type[(sl % 8) as usize] == SlotType::Zero
+        });
+        let cur = st.frames.len() - 1;
+        st.frames[cur].regs[d] = if all_zero {
+            RegState::known(0)
+        } else {
+            RegState::unknown_scalar()
+        };
+    }
+    if let Some(d) = dst
+        && size < 8
+        && st.cur().regs[d].is_scalar()
+    {
+        coerce_loaded(st, d, size, is_ldsx);
+    }
+    Ok(())
 }

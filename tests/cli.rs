@@ -152,12 +152,12 @@ fn check_json_and_exit_codes() {
     assert!(r["stats"]["insns_processed"].as_u64().unwrap() > 0);
 
     // Something not modelled yet: unsupported, exit 3, never accepted.
-    // (spin locks are not modelled yet)
+    // (kfunc calls are not modelled yet)
     let o = bpfproof(&[
         "check",
         "--format",
         "json",
-        "corpus/programs/spin_lock.bpf.o",
+        "corpus/programs/kfunc_task.bpf.o",
     ]);
     assert_eq!(o.status.code(), Some(3), "unsupported must never exit 0");
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
@@ -170,7 +170,7 @@ fn check_json_and_exit_codes() {
             .unwrap()
             .starts_with("unsupported:")
     );
-    assert_eq!(r["program"], "tc_rate_meter");
+    assert_eq!(r["program"], "lookup_task");
 
     // An accepted program exits 0.
     let o = bpfproof(&["check", "corpus/programs/xdp_fw.bpf.o"]);

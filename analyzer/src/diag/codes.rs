@@ -139,6 +139,11 @@ pub const CODES: &[CodeInfo] = &[
         summary: "a release of something that was not acquired, or of a pointer without a reference",
     },
     CodeInfo {
+        code: "BPF503",
+        name: "spin-lock-misuse",
+        summary: "a bpf_spin_lock used the way the kernel forbids (calls or exit while held, direct access, wrong lock)",
+    },
+    CodeInfo {
         code: "BPF601",
         name: "too-many-instructions",
         summary: "the verifier would process more than 1,000,000 instructions",

@@ -52,6 +52,13 @@ pub fn check_helper_call(
     if helper_name(id).is_none() || id == 0 {
         bail_reject!("BPF401", idx, "invalid func {}#{}", func_name(id), id);
     }
+    if st.active_lock.is_some() && func_name(id) != "bpf_spin_unlock" {
+        bail_reject!(
+            "BPF503",
+            idx,
+            "function calls are not allowed while holding a lock"
+        );
+    }
     let alts = func_proto_alternatives(env.prog_type, id);
     let Some(first) = alts.first() else {
         bail_reject!(
@@ -179,6 +186,12 @@ pub fn check_helper_call(
             if ret.flags.contains(PF::PTR_MAYBE_NULL) {
                 r.flags.0 |= TypeFlags::MAYBE_NULL;
                 r.id = env.new_id();
+            } else if matches!(
+                env.map_fields.get(m as usize),
+                Some(super::mem::MapFields::SpinLock(_))
+            ) {
+                // A lock-holding value gets an id to tell locks apart.
+                r.id = env.new_id();
             }
             if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
                 return Err(unsupported(
@@ -237,6 +250,84 @@ pub fn check_helper_call(
     do_refine_retval_range(st, func_name(id), ret.base, meta.msize_max);
     if bpf_helper_changes_pkt_data(func_name(id)) {
         clear_all_pkt_pointers(st);
+    }
+    Ok(())
+}
+
+/// `process_spin_lock`: take or release the lock of a map value.
+fn process_spin_lock(
+    env: &Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    is_lock: bool,
+) -> Result<(), Stop> {
+    use super::mem::MapFields;
+    if !reg.var.is_const() {
+        bail_reject!(
+            "BPF503",
+            idx,
+            "R{} doesn't have constant offset. bpf_spin_lock has to be at the constant offset",
+            regno
+        );
+    }
+    let Some(map) = reg.map else {
+        return Err(unsupported(idx, "spin lock outside a map"));
+    };
+    let name = env
+        .obj
+        .maps
+        .get(map as usize)
+        .map_or("?", |m| m.name.as_str());
+    let lock_off = match env.map_fields.get(map as usize) {
+        Some(MapFields::SpinLock(off)) => *off,
+        Some(MapFields::Other) => {
+            return Err(unsupported(
+                idx,
+                "map values with special fields besides one bpf_spin_lock",
+            ));
+        }
+        _ => {
+            if env
+                .obj
+                .maps
+                .get(map as usize)
+                .is_some_and(|m| m.btf_value_type_id.is_none())
+            {
+                bail_reject!(
+                    "BPF503",
+                    idx,
+                    "map '{}' has to have BTF in order to use bpf_spin_lock",
+                    name
+                );
+            }
+            bail_reject!("BPF503", idx, "map '{}' has no valid bpf_spin_lock", name);
+        }
+    };
+    let val = reg.var.var_off.value as i64 + i64::from(reg.off);
+    if val != i64::from(lock_off) {
+        bail_reject!(
+            "BPF503",
+            idx,
+            "off {} doesn't point to 'struct bpf_spin_lock' that is at {}",
+            val,
+            lock_off
+        );
+    }
+    if is_lock {
+        if st.active_lock.is_some() {
+            bail_reject!("BPF503", idx, "Locking two bpf_spin_locks are not allowed");
+        }
+        st.active_lock = Some((map, reg.id));
+    } else {
+        match st.active_lock {
+            None => bail_reject!("BPF503", idx, "bpf_spin_unlock without taking a lock"),
+            Some((m, id)) if m != map || id != reg.id => {
+                bail_reject!("BPF503", idx, "bpf_spin_unlock of different lock")
+            }
+            _ => st.active_lock = None,
+        }
     }
     Ok(())
 }
@@ -313,8 +404,6 @@ fn is_special_helper(name: &str) -> bool {
         "bpf_timer_set_callback",
         "bpf_find_vma",
         "bpf_user_ringbuf_drain",
-        "bpf_spin_lock",
-        "bpf_spin_unlock",
         "bpf_snprintf",
         "bpf_set_retval",
         "bpf_get_retval",
@@ -497,6 +586,13 @@ fn check_func_arg(
                 Access::Read
             };
             check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+        }
+        ArgBase::PtrToSpinLock => {
+            if reg.base == BaseType::BtfId {
+                return Err(unsupported(idx, "bpf_spin_lock in allocated objects"));
+            }
+            expect(env, &[BaseType::MapValue], "map_value, ptr_")?;
+            process_spin_lock(env, st, idx, regno, &reg, func_name(id) == "bpf_spin_lock")?;
         }
         ArgBase::PtrToSockCommon => {
             expect(

@@ -87,6 +87,8 @@ pub struct Env<'a> {
     pub called_globals: Vec<super::global::GlobalFunc>,
     /// Verifying a global function (exit rules differ).
     pub in_global: bool,
+    /// Per map: the special fields of its value (`btf_record`).
+    pub map_fields: Vec<super::mem::MapFields>,
 }
 
 impl<'a> Env<'a> {
@@ -108,6 +110,11 @@ impl<'a> Env<'a> {
             stack_depth: std::collections::HashMap::new(),
             called_globals: Vec::new(),
             in_global: false,
+            map_fields: obj
+                .maps
+                .iter()
+                .map(|m| super::mem::map_fields(obj, m.btf_value_type_id))
+                .collect(),
         }
     }
 

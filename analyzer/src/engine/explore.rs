@@ -69,6 +69,7 @@ fn initial_state() -> VerifierState {
     VerifierState {
         frames: vec![f],
         refs: Vec::new(),
+        active_lock: None,
     }
 }
 
@@ -401,6 +402,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     if env.obj.maps.get(imm as usize).is_none() {
                         bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);
                     }
+                    check_map_prog_compatibility(env, idx, imm as u32)?;
                     let mut r = RegState::pointer(BaseType::MapPtr);
                     r.map = Some(imm as u32);
                     r
@@ -462,6 +464,13 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     super::call::check_helper_call(env, st, idx, id)?;
                     Ok(Next::Go(idx + 1))
                 }
+                CallKind::Local(_) | CallKind::Kfunc { .. } if st.active_lock.is_some() => {
+                    bail_reject!(
+                        "BPF503",
+                        idx,
+                        "function calls are not allowed while holding a lock"
+                    )
+                }
                 CallKind::Local(imm) => {
                     let target = jump_target(idx, imm as i64, len)?;
                     let next = check_func_call(env, st, idx, target)?;
@@ -487,8 +496,17 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
     Ok(Next::Go(idx + 1))
 }
 
-/// `check_reference_leak`: every acquired reference must be released.
+/// `check_reference_leak`: every acquired reference must be released; with
+/// no lock held (`check_resource_leak`).
 pub fn check_reference_leak(st: &VerifierState, idx: usize, prefix: &str) -> Result<(), Stop> {
+    if st.active_lock.is_some() {
+        bail_reject!(
+            "BPF503",
+            idx,
+            "{} cannot be used inside bpf_spin_lock-ed region",
+            prefix
+        );
+    }
     if let Some(&(id, insn)) = st.refs.first() {
         return Err(super::env::Stop::Reject(super::Finding {
             code: "BPF501",
@@ -498,6 +516,37 @@ pub fn check_reference_leak(st: &VerifierState, idx: usize, prefix: &str) -> Res
         }));
     }
     Ok(())
+}
+
+/// `check_map_prog_compatibility`: spin-lock maps are refused to socket
+/// filters and tracing programs.
+fn check_map_prog_compatibility(env: &Env<'_>, idx: usize, map: u32) -> Result<(), Stop> {
+    use super::mem::MapFields;
+    match env.map_fields.get(map as usize) {
+        Some(MapFields::SpinLock(_)) => {}
+        Some(MapFields::Other) => {
+            return Err(unsupported(
+                idx,
+                "maps whose values hold timers, kptrs or graph roots",
+            ));
+        }
+        _ => return Ok(()),
+    }
+    match env.prog_type {
+        ProgType::SocketFilter => bail_reject!(
+            "BPF503",
+            idx,
+            "socket filter progs cannot use bpf_spin_lock yet"
+        ),
+        ProgType::Kprobe
+        | ProgType::Tracepoint
+        | ProgType::PerfEvent
+        | ProgType::RawTracepoint
+        | ProgType::RawTracepointWritable => {
+            bail_reject!("BPF503", idx, "tracing progs cannot use bpf_spin_lock yet")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `MAX_CALL_FRAMES`.

@@ -291,6 +291,7 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
     VerifierState {
         frames: vec![f],
         refs: Vec::new(),
+        active_lock: None,
     }
 }
 

@@ -211,8 +211,8 @@ pub fn check_cond_jmp_op(
         && dst_reg.may_be_null()
     {
         // `mark_ptr_or_null_regs` in both branches.
-        mark_ptr_or_null_regs(st, d, op == JmpOp::Jne);
-        mark_ptr_or_null_regs(&mut other, d, op == JmpOp::Jeq);
+        mark_ptr_or_null_regs(env, st, d, op == JmpOp::Jne);
+        mark_ptr_or_null_regs(env, &mut other, d, op == JmpOp::Jeq);
     } else if !try_match_pkt_pointers(is32, op, src, d, &dst_reg, &src_reg, st, &mut other)
         && dst_reg.is_pointer()
         && !env.privileged
@@ -224,7 +224,14 @@ pub fn check_cond_jmp_op(
 
 /// `mark_ptr_or_null_regs`: every register with the checked id becomes
 /// the pointer (not null) or the scalar 0 (null).
-fn mark_ptr_or_null_regs(st: &mut VerifierState, regno: usize, is_null: bool) {
+fn mark_ptr_or_null_regs(env: &Env<'_>, st: &mut VerifierState, regno: usize, is_null: bool) {
+    let lock_maps: Vec<u32> = env
+        .map_fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f, super::mem::MapFields::SpinLock(_)))
+        .map(|(i, _)| i as u32)
+        .collect();
     let id = st.cur().regs[regno].id;
     if id == 0 {
         return;
@@ -240,7 +247,12 @@ fn mark_ptr_or_null_regs(st: &mut VerifierState, regno: usize, is_null: bool) {
                 *r = RegState::known(0);
             } else {
                 r.flags.0 &= !TypeFlags::MAYBE_NULL;
-                r.id = 0;
+                // reg_may_point_to_spin_lock: keep the id that tells locks apart.
+                let may_lock =
+                    r.base == BaseType::MapValue && r.map.is_some_and(|m| lock_maps.contains(&m));
+                if !may_lock {
+                    r.id = 0;
+                }
             }
         }
     });

@@ -86,14 +86,9 @@ pub fn check_mem_access(
             }
             let m = map_of(env, &reg, idx)?;
             check_map_access_type(idx, m, off, sz, t)?;
-            if map_has_special_fields(env, m.btf_value_type_id) {
-                return Err(unsupported(
-                    idx,
-                    "map values with special fields (spin lock, timer, kptr)",
-                ));
-            }
             let (value_size, frozen, initial) = (m.value_size, m.frozen, m.initial.clone());
             check_mem_region_access(idx, regno, &reg, off, sz, value_size)?;
+            check_map_fields(env, idx, &reg, off, sz)?;
             if t == Access::Read
                 && let Some(v) = value_reg
             {
@@ -390,49 +385,124 @@ fn map_of<'e>(
         .ok_or_else(|| unsupported(idx, "pointer into an unknown map"))
 }
 
-/// True when the map value's BTF type holds a field the kernel treats
-/// specially (`btf_parse_fields`): spin locks, timers, kptrs, lists, ...
-fn map_has_special_fields(env: &Env<'_>, value_type: Option<u32>) -> bool {
-    let Some(id) = value_type else { return false };
-    // A BTF-typed value we cannot inspect may hold anything: treat it as special.
-    let Some(btf) = env.obj.btf.as_ref() else {
-        return true;
+/// The special fields of a map value (`struct btf_record`), as far as
+/// bpfproof models them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapFields {
+    /// No special field.
+    None,
+    /// Exactly one top-level `struct bpf_spin_lock`, at this byte offset.
+    SpinLock(u32),
+    /// Timers, kptrs, graph roots, nested locks, or a value we cannot
+    /// inspect: not modelled.
+    Other,
+}
+
+/// `btf_parse_fields` for the value type of a map.
+pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFields {
+    use crate::object::btf::BtfTypeKind;
+    const SPECIAL: &[&str] = &[
+        "bpf_spin_lock",
+        "bpf_timer",
+        "bpf_wq",
+        "bpf_list_head",
+        "bpf_list_node",
+        "bpf_rb_root",
+        "bpf_rb_node",
+        "bpf_refcount",
+        "bpf_workqueue",
+    ];
+    let Some(id) = value_type else {
+        return MapFields::None;
     };
-    let mut stack = vec![(id, 0u32)];
-    while let Some((id, depth)) = stack.pop() {
+    let Some(btf) = obj.btf.as_ref() else {
+        return MapFields::Other;
+    };
+    let root = btf.skip_mods_and_typedefs(id);
+    let mut lock = None;
+    let mut stack = vec![(root, 0u32, 0u32)];
+    while let Some((id, depth, base_bits)) = stack.pop() {
         if depth > 8 {
-            return true;
+            return MapFields::Other;
         }
         let id = btf.skip_mods_and_typedefs(id);
         let name = btf.name_of(id);
-        if matches!(
-            name,
-            "bpf_spin_lock"
-                | "bpf_timer"
-                | "bpf_wq"
-                | "bpf_list_head"
-                | "bpf_list_node"
-                | "bpf_rb_root"
-                | "bpf_rb_node"
-                | "bpf_refcount"
-                | "bpf_workqueue"
-        ) {
-            return true;
+        if SPECIAL.contains(&name) {
+            if name != "bpf_spin_lock" || depth != 1 || lock.is_some() {
+                return MapFields::Other;
+            }
+            lock = Some(base_bits / 8);
+            continue;
         }
         let Some(t) = btf.type_by_id(id) else {
             continue;
         };
         if t.is_composite() {
             for m in t.members() {
-                stack.push((m.type_id, depth + 1));
+                stack.push((m.type_id, depth + 1, base_bits + m.bit_offset));
             }
-        } else if let crate::object::btf::BtfTypeKind::Array { elem, .. } = t.kind {
-            stack.push((elem, depth + 1));
-        } else if let crate::object::btf::BtfTypeKind::TypeTag { .. } = t.kind {
-            return true;
+        } else if let BtfTypeKind::Array { elem, .. } = t.kind {
+            // Special fields inside arrays are not modelled.
+            let e = btf.skip_mods_and_typedefs(elem);
+            if SPECIAL.contains(&btf.name_of(e))
+                || btf.type_by_id(e).is_some_and(|t| t.is_composite())
+            {
+                stack.push((elem, depth + 2, base_bits));
+            }
+        } else if let BtfTypeKind::TypeTag { .. } = t.kind {
+            return MapFields::Other;
+        } else if let BtfTypeKind::Ptr { target } = t.kind {
+            // kptrs are pointers with type tags.
+            if matches!(
+                btf.type_by_id(target).map(|t| &t.kind),
+                Some(BtfTypeKind::TypeTag { .. })
+            ) {
+                return MapFields::Other;
+            }
         }
     }
-    false
+    match lock {
+        Some(off) => MapFields::SpinLock(off),
+        None => MapFields::None,
+    }
+}
+
+/// The special-field part of `check_map_access`: no load or store may touch
+/// a `bpf_spin_lock`.
+fn check_map_fields(
+    env: &Env<'_>,
+    idx: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+) -> Result<(), Stop> {
+    let fields = reg
+        .map
+        .and_then(|m| env.map_fields.get(m as usize))
+        .copied()
+        .unwrap_or(MapFields::None);
+    match fields {
+        MapFields::None => Ok(()),
+        MapFields::Other => Err(unsupported(
+            idx,
+            "map values with special fields (timer, kptr, graph roots)",
+        )),
+        MapFields::SpinLock(p) => {
+            let (p, lo, hi) = (
+                i64::from(p),
+                reg.var.smin + i64::from(off),
+                reg.var.umax as i64 + i64::from(off) + i64::from(size),
+            );
+            if lo < p + 4 && p < hi {
+                bail_reject!(
+                    "BPF503",
+                    idx,
+                    "bpf_spin_lock cannot be accessed directly by load/store"
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 /// `check_ptr_alignment`: stack accesses are always strictly aligned;
@@ -965,13 +1035,8 @@ pub(super) fn check_helper_region(
         BaseType::MapValue => {
             let m = map_of(env, reg, idx)?;
             check_map_access_type(idx, m, reg.off, size, t)?;
-            if map_has_special_fields(env, m.btf_value_type_id) {
-                return Err(unsupported(
-                    idx,
-                    "map values with special fields (spin lock, timer, kptr)",
-                ));
-            }
-            check_mem_region_access(idx, regno, reg, reg.off, size, m.value_size)
+            check_mem_region_access(idx, regno, reg, reg.off, size, m.value_size)?;
+            check_map_fields(env, idx, reg, reg.off, size)
         }
         BaseType::Mem => {
             if t == Access::Write && reg.flags.has(TypeFlags::RDONLY) {

@@ -2,21 +2,30 @@
 //! verdict, the way the kernel's `bpf_check` does.
 //!
 //! What is modelled (Linux 6.12 `kernel/bpf/verifier.c`, privileged
-//! loading): single-function programs; ALU on scalars (kernel-exact domains)
-//! and pointer arithmetic (`adjust_ptr_min_max_vals`); stack reads and
-//! writes at fixed offsets with spills and fills; ctx accesses through the
-//! per-program-type `is_valid_access` rules; packet accesses with ranges
-//! from `pkt` vs `pkt_end` comparisons; map values (from `ld_imm64` of global
-//! data); conditional jumps with branch prediction, range refinement of both
-//! branches, null checks; exit with the return-code ranges; the 1M
-//! instruction and 8192 pending-branch limits; infinite-loop detection;
-//! pruning against fully explored states.
+//! loading), each in the file named for it:
+//! - `alu`: `check_alu_op`, `adjust_ptr_min_max_vals` (pointer arithmetic
+//!   rules and messages), scalars through the kernel-exact domains;
+//! - `mem`: `check_mem_access` — stack (fixed offsets, spills and fills,
+//!   variable-offset reads, callers' stacks), ctx (`checks::ctx`), packet,
+//!   map values (read-only/write-only maps, frozen `.rodata` constants,
+//!   `bpf_spin_lock` fields), helper-returned memory, sockets;
+//! - `jmp`: `check_cond_jmp_op` — branch prediction, refinement of both
+//!   branches, exact-copy linked scalars, null checks, packet ranges;
+//! - `call`: `check_helper_call` with the generated prototype table, map
+//!   compatibility, socket references (acquire/release), spin locks,
+//!   `bpf_get_local_storage`, tail calls, packet-changing helpers;
+//! - `explore`: `do_check` (DFS, limits, infinite loops, pruning against
+//!   explored states), static bpf-to-bpf calls (frames), `LD_ABS`,
+//!   atomics, return codes, `check_max_stack_depth`;
+//! - `global`: global functions verified on their own with BTF arguments.
 //!
 //! Not modelled yet, reported as `unsupported` naming the construct, never
-//! accepted: helper calls, bpf-to-bpf calls, kfuncs, atomics, `LD_ABS`,
-//! `may_goto`, variable-offset stack access, BTF pointers, sockets, map
-//! values with special fields, unprivileged rules, linked scalars with
-//! deltas.
+//! accepted: kfuncs, callbacks (`bpf_loop`, `bpf_for_each_map_elem`, timers),
+//! `may_goto`, BTF pointers (`PTR_TO_BTF_ID`), dynptrs, ring-buffer
+//! reservations, socket maps, map-in-map, timers/kptrs/graph roots in map
+//! values, variable-offset stack writes, unprivileged rules, precision
+//! tracking (so reaching the 1M-instruction limit is `unsupported`), linked
+//! scalars with constant deltas.
 
 mod alu;
 mod call;

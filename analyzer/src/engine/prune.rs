@@ -201,6 +201,11 @@ pub fn states_equal(old: &VerifierState, cur: &VerifierState, exact: Exact) -> b
     }
     let mut ids = IdMap::default();
     let mut fresh = 0u32;
+    match (old.active_lock, cur.active_lock) {
+        (None, None) => {}
+        (Some((om, oid)), Some((cm, cid))) if om == cm && ids.check_ids(oid, cid) => {}
+        _ => return false,
+    }
     // refsafe: the same references, up to renaming.
     if old.refs.len() != cur.refs.len()
         || !old

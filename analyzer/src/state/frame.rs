@@ -52,6 +52,8 @@ pub struct VerifierState {
     /// Acquired references (`struct bpf_reference_state`): id and the
     /// instruction that acquired it.
     pub refs: Vec<(u32, usize)>,
+    /// The held `bpf_spin_lock` (`active_lock`): map index and register id.
+    pub active_lock: Option<(u32, u32)>,
 }
 
 impl VerifierState {

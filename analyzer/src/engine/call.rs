@@ -749,14 +749,35 @@ fn check_helper_mem_access(
         ));
     }
     if reg.base == BaseType::Stack {
-        if !reg.var.is_const() {
-            return Err(unsupported(
-                idx,
-                "variable-offset stack memory passed to a helper",
-            ));
-        }
-        let off = reg.off as i64 + reg.var.var_off.value as i64;
-        if !(-512..=-1).contains(&off) || off + size as i64 > 0 {
+        let (off, hi_off) = if reg.var.is_const() {
+            let o = reg.off as i64 + reg.var.var_off.value as i64;
+            (o, o)
+        } else {
+            // check_stack_access_within_bounds for a variable offset.
+            let v = &reg.var;
+            if v.smax >= super::env::BPF_MAX_VAR_OFF || v.smin <= -super::env::BPF_MAX_VAR_OFF {
+                bail_reject!(
+                    "BPF303",
+                    idx,
+                    "invalid unbounded variable-offset indirect access to stack R{}",
+                    regno
+                );
+            }
+            let (lo, hi) = (reg.off as i64 + v.smin, reg.off as i64 + v.smax);
+            if lo < -512 || hi + size as i64 > 0 {
+                bail_reject!(
+                    "BPF303",
+                    idx,
+                    "invalid variable-offset indirect access to stack R{} var_off={} off={} size={}",
+                    regno,
+                    v.var_off,
+                    reg.off,
+                    size
+                );
+            }
+            (lo, hi)
+        };
+        if !(-512..=-1).contains(&off) || hi_off + size as i64 > 0 {
             bail_reject!(
                 "BPF303",
                 idx,
@@ -778,7 +799,7 @@ fn check_helper_mem_access(
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
         if access == Access::Write || raw_mode {
-            for o in off..off + size as i64 {
+            for o in off..hi_off + size as i64 {
                 let slot = (-o - 1) as usize;
                 let s = &mut fr.stack[slot / 8];
                 if s.is_spilled_reg() {

@@ -199,10 +199,30 @@ pub fn check_cond_jmp_op(
         && src_reg.base != BaseType::BtfId
         && dst_reg.base != BaseType::BtfId
     {
-        return Err(super::env::unsupported(
-            idx,
-            "comparison of a nullable pointer with another pointer",
-        ));
+        // Equal to a non-null pointer means not null (on that register only).
+        let target = match src {
+            Src::Reg(s) if src_reg.may_be_null() => s as usize,
+            _ => d,
+        };
+        let eq_branch = match op {
+            JmpOp::Jeq => Some(&mut other),
+            JmpOp::Jne => Some(&mut *st),
+            _ => None,
+        };
+        if let Some(b) = eq_branch {
+            let r = &mut b.cur_mut().regs[target];
+            if r.base == BaseType::MapValue
+                && r.map.is_some_and(|m| {
+                    env.obj
+                        .maps
+                        .get(m as usize)
+                        .is_some_and(|m| matches!(m.map_type, 12 | 13))
+                })
+            {
+                return Err(super::env::unsupported(idx, "map-in-map values"));
+            }
+            r.flags.0 &= !TypeFlags::MAYBE_NULL;
+        }
     }
     if !is32
         && !src_is_reg

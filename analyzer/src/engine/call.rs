@@ -235,12 +235,6 @@ pub fn check_helper_call(
         st.cur_mut().regs[0].ref_obj_id = r;
     }
     if is_acquire_function(func_name(id)) {
-        if st.frames.len() > 1 {
-            return Err(unsupported(
-                idx,
-                "references acquired in bpf-to-bpf subprograms",
-            ));
-        }
         let rid = env.new_id();
         st.refs.push((rid, idx));
         let r0 = &mut st.cur_mut().regs[0];

@@ -597,12 +597,8 @@ fn check_func_call(
         super::global::check_global_call(env, st, idx, &g, subprog_no)?;
         return Ok(idx + 1);
     }
-    if !st.refs.is_empty() {
-        return Err(unsupported(
-            idx,
-            "bpf-to-bpf calls while holding references",
-        ));
-    }
+    // References travel with the call chain (`copy_reference_state` into
+    // the callee, back to the caller at exit).
     if st.frames.len() >= MAX_CALL_FRAMES {
         bail_reject!(
             "BPF407",

@@ -1612,12 +1612,26 @@ pub enum SockKind {
     SockCommon,
     /// `PTR_TO_SOCKET`: `bpf_sock_is_valid_access`.
     Socket,
+    /// `PTR_TO_TCP_SOCK`: `bpf_tcp_sock_is_valid_access`.
+    TcpSock,
 }
 
 /// The rule of `check_sock_access` for `struct bpf_sock` reads through a
 /// socket pointer: `bpf_sock_common_is_valid_access` refuses the fields from
 /// `type` to `priority`, the rest is `bpf_sock_is_valid_access`.
 pub fn sock_access_ok(kind: SockKind, off: i32, size: i32) -> bool {
+    if kind == SockKind::TcpSock {
+        // struct bpf_tcp_sock (6.12 uapi): bytes_received at 80 and
+        // bytes_acked at 88 are u64; it ends after icsk_retransmits at 112.
+        if !(0..112).contains(&off) || off % size != 0 {
+            return false;
+        }
+        return if off == 80 || off == 88 {
+            size == 8
+        } else {
+            size == 4
+        };
+    }
     if kind == SockKind::SockCommon && off >= sock::TYPE.off && off < sock::PRIORITY.end() {
         return false;
     }

@@ -260,7 +260,7 @@ pub fn check_mem_access(
                 st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
-        BaseType::Socket | BaseType::SockCommon if !reg.may_be_null() => {
+        BaseType::Socket | BaseType::SockCommon | BaseType::TcpSock if !reg.may_be_null() => {
             use crate::checks::ctx::{SockKind, sock_access_ok};
             if t == Access::Write {
                 bail_reject!(
@@ -279,10 +279,10 @@ pub fn check_mem_access(
                     regno
                 );
             }
-            let kind = if reg.base == BaseType::Socket {
-                SockKind::Socket
-            } else {
-                SockKind::SockCommon
+            let kind = match reg.base {
+                BaseType::Socket => SockKind::Socket,
+                BaseType::TcpSock => SockKind::TcpSock,
+                _ => SockKind::SockCommon,
             };
             if !sock_access_ok(kind, off, sz) {
                 bail_reject!(
@@ -306,6 +306,7 @@ pub fn check_mem_access(
         | BaseType::Mem
         | BaseType::Socket
         | BaseType::SockCommon
+        | BaseType::TcpSock
         | BaseType::Ctx => {
             bail_reject!(
                 "BPF305",

@@ -36,6 +36,8 @@ struct Meta {
     release_ref: Option<u32>,
     /// `ref_obj_id` of a referenced argument (for pointer casts).
     ref_obj_id: Option<u32>,
+    /// `mem_size` from an `ARG_CONST_ALLOC_SIZE_OR_ZERO` argument.
+    alloc_size: Option<u64>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -201,6 +203,22 @@ pub fn check_helper_call(
             }
             r
         }
+        RetBase::PtrToMem
+            if meta.alloc_size.is_some()
+                && ret.flags.union(PF::MEM_RINGBUF).union(PF::PTR_MAYBE_NULL)
+                    == PF::MEM_RINGBUF.union(PF::PTR_MAYBE_NULL) =>
+        {
+            let mut r = RegState::pointer(BaseType::Mem);
+            r.mem_size = meta.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+            if ret.flags.contains(PF::MEM_RINGBUF) {
+                r.flags.0 |= TypeFlags::RINGBUF;
+            }
+            if ret.flags.contains(PF::PTR_MAYBE_NULL) {
+                r.flags.0 |= TypeFlags::MAYBE_NULL;
+                r.id = env.new_id();
+            }
+            r
+        }
         RetBase::PtrToSocket | RetBase::PtrToSockCommon | RetBase::PtrToTcpSock => {
             if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
                 return Err(unsupported(
@@ -330,7 +348,7 @@ fn process_spin_lock(
 fn is_acquire_function(name: &str) -> bool {
     matches!(
         name,
-        "bpf_sk_lookup_tcp" | "bpf_sk_lookup_udp" | "bpf_skc_lookup_tcp"
+        "bpf_sk_lookup_tcp" | "bpf_sk_lookup_udp" | "bpf_skc_lookup_tcp" | "bpf_ringbuf_reserve"
     )
 }
 
@@ -389,9 +407,6 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
 /// modelled yet.
 fn is_special_helper(name: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "bpf_ringbuf_reserve",
-        "bpf_ringbuf_submit",
-        "bpf_ringbuf_discard",
         "bpf_kptr_xchg",
         "bpf_loop",
         "bpf_for_each_map_elem",
@@ -580,6 +595,36 @@ fn check_func_arg(
                 Access::Read
             };
             check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+        }
+        ArgBase::ConstAllocSizeOrZero => {
+            if !reg.is_scalar() || !reg.var.is_const() {
+                bail_reject!("BPF405", idx, "R{} is not a known constant'", regno);
+            }
+            meta.alloc_size = Some(reg.var.var_off.value);
+        }
+        ArgBase::PtrToRingbufMem => {
+            if reg.may_be_null() || reg.base != BaseType::Mem || !reg.flags.has(TypeFlags::RINGBUF)
+            {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=ringbuf_mem",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            super::mem::check_ptr_off_reg(idx, regno, &reg)?;
+            if t.flags.contains(PF::OBJ_RELEASE) {
+                if reg.ref_obj_id == 0 {
+                    bail_reject!(
+                        "BPF502",
+                        idx,
+                        "R{} must be referenced when passed to release function",
+                        regno
+                    );
+                }
+                meta.release_ref = Some(reg.ref_obj_id);
+            }
         }
         ArgBase::PtrToSpinLock => {
             if reg.base == BaseType::BtfId {

@@ -252,7 +252,17 @@ pub fn check_helper_call(
         // The result holds the same reference as the argument.
         st.cur_mut().regs[0].ref_obj_id = r;
     }
-    if is_acquire_function(func_name(id)) {
+    let sock_map_lookup = func_name(id) == "bpf_map_lookup_elem"
+        && meta
+            .map
+            .and_then(|m| env.obj.maps.get(m as usize))
+            .is_some_and(|m| {
+                matches!(
+                    MapType::from_u32(m.map_type),
+                    Some(MapType::Sockmap | MapType::Sockhash)
+                )
+            });
+    if is_acquire_function(func_name(id)) || sock_map_lookup {
         let rid = env.new_id();
         st.refs.push((rid, idx));
         let r0 = &mut st.cur_mut().regs[0];
@@ -491,6 +501,32 @@ fn check_func_arg(
         ArgBase::ConstMapPtr => {
             expect(env, &[BaseType::MapPtr], "map_ptr")?;
             meta.map = reg.map;
+        }
+        ArgBase::PtrToMapValue
+            if meta
+                .map
+                .and_then(|m| env.obj.maps.get(m as usize))
+                .is_some_and(|m| {
+                    matches!(
+                        MapType::from_u32(m.map_type),
+                        Some(MapType::Sockmap | MapType::Sockhash)
+                    )
+                }) =>
+        {
+            // resolve_map_arg_type: the value of a socket map is a socket.
+            if reg.base == BaseType::BtfId {
+                return Err(unsupported(idx, "BTF socket pointers passed to helpers"));
+            }
+            expect(
+                env,
+                &[
+                    BaseType::SockCommon,
+                    BaseType::Socket,
+                    BaseType::TcpSock,
+                    BaseType::XdpSock,
+                ],
+                "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+            )?;
         }
         ArgBase::PtrToMapKey | ArgBase::PtrToMapValue => {
             let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize)) else {
@@ -781,12 +817,7 @@ fn check_helper_mem_access(
             reg.type_str()
         );
     }
-    if size == 0 && reg.base != BaseType::Stack {
-        return Err(unsupported(
-            idx,
-            "zero-sized helper access through a pointer",
-        ));
-    }
+
     if reg.base == BaseType::Stack {
         let (off, hi_off) = if reg.var.is_const() {
             let o = reg.off as i64 + reg.var.var_off.value as i64;
@@ -873,6 +904,31 @@ fn check_helper_mem_access(
     }
 }
 
+/// `may_update_sockmap`: map update/delete on socket maps from program
+/// types that cannot hold a locked socket.
+fn may_update_sockmap(env: &Env<'_>, idx: usize, f: &str) -> Result<bool, Stop> {
+    use crate::platform::{AttachType, ProgType as P};
+    if f != "bpf_map_update_elem" && f != "bpf_map_delete_elem" {
+        return Ok(false);
+    }
+    let ok = match env.prog_type {
+        P::Tracing => env.prog.attach_type == Some(AttachType::TraceIter),
+        P::SockOps => f == "bpf_map_delete_elem",
+        P::SocketFilter
+        | P::SchedCls
+        | P::SchedAct
+        | P::Xdp
+        | P::SkReuseport
+        | P::FlowDissector
+        | P::SkLookup => true,
+        _ => false,
+    };
+    if !ok {
+        bail_reject!("BPF406", idx, "cannot update sockmap in this context");
+    }
+    Ok(true)
+}
+
 /// `check_map_func_compatibility`.
 fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) -> Result<(), Stop> {
     let Some(m) = env.obj.maps.get(map as usize) else {
@@ -909,9 +965,19 @@ fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) ->
         }
         MapType::Cpumap => only(&["bpf_redirect_map"]),
         MapType::ArrayOfMaps | MapType::HashOfMaps => only(&["bpf_map_lookup_elem"]),
-        MapType::Sockmap | MapType::Sockhash | MapType::ReuseportSockarray => {
-            return Err(unsupported(idx, "socket maps"));
+        MapType::Sockmap | MapType::Sockhash => {
+            only(&[
+                "bpf_sk_redirect_map",
+                "bpf_sock_map_update",
+                "bpf_msg_redirect_map",
+                "bpf_sk_redirect_hash",
+                "bpf_sock_hash_update",
+                "bpf_msg_redirect_hash",
+                "bpf_sk_select_reuseport",
+                "bpf_map_lookup_elem",
+            ]) || may_update_sockmap(env, idx, f)?
         }
+        MapType::ReuseportSockarray => only(&["bpf_sk_select_reuseport"]),
         MapType::Queue | MapType::Stack => {
             only(&["bpf_map_peek_elem", "bpf_map_pop_elem", "bpf_map_push_elem"])
         }
@@ -975,15 +1041,17 @@ fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) ->
         "bpf_inode_storage_get" | "bpf_inode_storage_delete" => is(&[MapType::InodeStorage]),
         "bpf_task_storage_get" | "bpf_task_storage_delete" => is(&[MapType::TaskStorage]),
         "bpf_cgrp_storage_get" | "bpf_cgrp_storage_delete" => is(&[MapType::CgrpStorage]),
-        "bpf_sk_redirect_map"
-        | "bpf_msg_redirect_map"
-        | "bpf_sock_map_update"
-        | "bpf_sk_redirect_hash"
-        | "bpf_msg_redirect_hash"
-        | "bpf_sock_hash_update"
-        | "bpf_sk_select_reuseport" => {
-            return Err(unsupported(idx, "socket map helpers"));
+        "bpf_sk_redirect_map" | "bpf_msg_redirect_map" | "bpf_sock_map_update" => {
+            is(&[MapType::Sockmap])
         }
+        "bpf_sk_redirect_hash" | "bpf_msg_redirect_hash" | "bpf_sock_hash_update" => {
+            is(&[MapType::Sockhash])
+        }
+        "bpf_sk_select_reuseport" => is(&[
+            MapType::ReuseportSockarray,
+            MapType::Sockmap,
+            MapType::Sockhash,
+        ]),
         _ => true,
     };
     if !map_ok || !func_ok {

@@ -245,6 +245,14 @@ pub fn check_cond_jmp_op(
 /// `mark_ptr_or_null_regs`: every register with the checked id becomes
 /// the pointer (not null) or the scalar 0 (null).
 fn mark_ptr_or_null_regs(env: &Env<'_>, st: &mut VerifierState, regno: usize, is_null: bool) {
+    let sock_maps: Vec<u32> = env
+        .obj
+        .maps
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m.map_type, 15 | 18))
+        .map(|(i, _)| i as u32)
+        .collect();
     let lock_maps: Vec<u32> = env
         .map_fields
         .iter()
@@ -267,6 +275,11 @@ fn mark_ptr_or_null_regs(env: &Env<'_>, st: &mut VerifierState, regno: usize, is
                 *r = RegState::known(0);
             } else {
                 r.flags.0 &= !TypeFlags::MAYBE_NULL;
+                // mark_ptr_not_null_reg: a non-NULL socket-map value is a socket.
+                if r.base == BaseType::MapValue && r.map.is_some_and(|m| sock_maps.contains(&m)) {
+                    r.base = BaseType::Socket;
+                    r.map = None;
+                }
                 // reg_may_point_to_spin_lock: keep the id that tells locks apart.
                 let may_lock =
                     r.base == BaseType::MapValue && r.map.is_some_and(|m| lock_maps.contains(&m));

@@ -644,7 +644,10 @@ fn mem_access_message(
 }
 
 fn in_range(off: i64, size: i32, mem_size: i64) -> bool {
-    off >= 0 && size > 0 && off + size as i64 <= mem_size
+    // Size 0 only reaches here from helpers whose size may be zero
+    // (`zero_size_allowed`); a zero-sized read that is not allowed is
+    // refused before.
+    off >= 0 && size >= 0 && off + size as i64 <= mem_size
 }
 
 /// `check_mem_region_access`.

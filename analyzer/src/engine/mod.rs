@@ -12,8 +12,9 @@
 //! - `jmp`: `check_cond_jmp_op` — branch prediction, refinement of both
 //!   branches, exact-copy linked scalars, null checks, packet ranges;
 //! - `call`: `check_helper_call` with the generated prototype table, map
-//!   compatibility, socket references (acquire/release), spin locks,
-//!   `bpf_get_local_storage`, tail calls, packet-changing helpers;
+//!   compatibility, socket references (acquire/release), socket maps,
+//!   ring-buffer reservations, spin locks, `bpf_get_local_storage`, tail
+//!   calls, packet-changing helpers;
 //! - `explore`: `do_check` (DFS, limits, infinite loops, pruning against
 //!   explored states), static bpf-to-bpf calls (frames), `LD_ABS`,
 //!   atomics, return codes, `check_max_stack_depth`;
@@ -21,9 +22,8 @@
 //!
 //! Not modelled yet, reported as `unsupported` naming the construct, never
 //! accepted: kfuncs, callbacks (`bpf_loop`, `bpf_for_each_map_elem`, timers),
-//! `may_goto`, BTF pointers (`PTR_TO_BTF_ID`), dynptrs, ring-buffer
-//! reservations, socket maps, map-in-map, timers/kptrs/graph roots in map
-//! values, variable-offset stack writes, unprivileged rules, precision
+//! `may_goto`, BTF pointers (`PTR_TO_BTF_ID`), dynptrs, map-in-map,
+//! timers/kptrs/graph roots in map values, variable-offset stack writes, unprivileged rules, precision
 //! tracking (so reaching the 1M-instruction limit is `unsupported`), linked
 //! scalars with constant deltas.
 

@@ -89,12 +89,15 @@ pub struct Env<'a> {
     pub in_global: bool,
     /// Per map: the special fields of its value (`btf_record`).
     pub map_fields: Vec<super::mem::MapFields>,
+    /// First instruction of every function (`subprog_info[].start`): 0, call
+    /// targets and function-pointer targets, sorted.
+    pub subprog_starts: Vec<usize>,
 }
 
 impl<'a> Env<'a> {
     /// A fresh environment for `prog`.
     pub fn new(obj: &'a Object, prog: &'a Program, prog_type: ProgType, privileged: bool) -> Self {
-        Env {
+        let mut env = Env {
             obj,
             prog,
             prog_type,
@@ -110,12 +113,47 @@ impl<'a> Env<'a> {
             stack_depth: std::collections::HashMap::new(),
             called_globals: Vec::new(),
             in_global: false,
+            subprog_starts: Vec::new(),
             map_fields: obj
                 .maps
                 .iter()
                 .map(|m| super::mem::map_fields(obj, m.btf_value_type_id))
                 .collect(),
+        };
+        let mut starts = vec![0];
+        for (i, d) in env.insns.iter().enumerate() {
+            let target = match d {
+                Some(Ok(Insn::Call(crate::isa::CallKind::Local(imm)))) => *imm,
+                Some(Ok(Insn::LdImm64 {
+                    pseudo: crate::isa::raw::BPF_PSEUDO_FUNC,
+                    imm,
+                    ..
+                })) => *imm,
+                _ => continue,
+            };
+            starts.push((i as i64 + target as i64 + 1) as usize);
         }
+        starts.sort_unstable();
+        starts.dedup();
+        env.subprog_starts = starts;
+        env
+    }
+
+    /// The end (exclusive) of the function starting at `start`.
+    pub fn subprog_end(&self, start: usize) -> usize {
+        self.subprog_starts
+            .iter()
+            .find(|&&x| x > start)
+            .copied()
+            .unwrap_or(self.insns.len())
+    }
+
+    /// The kernel's `func#N` number of the function starting at `start`.
+    pub fn subprog_number(&self, start: usize) -> usize {
+        self.subprog_starts
+            .iter()
+            .position(|&s| s == start)
+            .unwrap_or(0)
     }
 
     /// `++env->id_gen`.

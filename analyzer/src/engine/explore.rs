@@ -593,7 +593,7 @@ fn check_func_call(
 ) -> Result<usize, Stop> {
     if is_global_subprog(env, target) {
         let g = super::global::prepare_func_args(env, idx, target)?;
-        let subprog_no = subprog_number(env, target);
+        let subprog_no = env.subprog_number(target);
         super::global::check_global_call(env, st, idx, &g, subprog_no)?;
         return Ok(idx + 1);
     }
@@ -619,28 +619,6 @@ fn check_func_call(
     }
     st.frames.push(callee);
     Ok(target)
-}
-
-/// The kernel's `func#N` number of the function starting at `start`: its
-/// index among the sorted function starts.
-fn subprog_number(env: &Env<'_>, start: usize) -> usize {
-    let mut starts: Vec<usize> = vec![0];
-    for (i, d) in env.insns.iter().enumerate() {
-        if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
-            starts.push((i as i64 + *imm as i64 + 1) as usize);
-        }
-        if let Some(Ok(Insn::LdImm64 {
-            pseudo: BPF_PSEUDO_FUNC,
-            imm,
-            ..
-        })) = d
-        {
-            starts.push((i as i64 + *imm as i64 + 1) as usize);
-        }
-    }
-    starts.sort_unstable();
-    starts.dedup();
-    starts.iter().position(|&s| s == start).unwrap_or(0)
 }
 
 /// `prepare_func_exit`: back to the caller with the callee's R0.
@@ -670,29 +648,7 @@ fn record_stack_depth(env: &mut Env<'_>, st: &VerifierState) {
 /// the kernel's answer then depends on private stacks and bpf_fastcall
 /// rewriting, which are not modelled.
 pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
-    let mut starts: Vec<usize> = vec![0];
-    for (i, d) in env.insns.iter().enumerate() {
-        if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
-            starts.push((i as i64 + *imm as i64 + 1) as usize);
-        }
-        if let Some(Ok(Insn::LdImm64 {
-            pseudo: BPF_PSEUDO_FUNC,
-            imm,
-            ..
-        })) = d
-        {
-            starts.push((i as i64 + *imm as i64 + 1) as usize);
-        }
-    }
-    starts.sort_unstable();
-    starts.dedup();
-    let end_of = |s: usize| {
-        starts
-            .iter()
-            .find(|&&x| x > s)
-            .copied()
-            .unwrap_or(env.insns.len())
-    };
+    let end_of = |s: usize| env.subprog_end(s);
     fn walk(
         env: &Env<'_>,
         end_of: &dyn Fn(usize) -> usize,

@@ -317,23 +317,8 @@ pub fn may_change_pkt_data(env: &Env<'_>, start: usize) -> bool {
     use crate::isa::{CallKind, Insn};
     let mut seen = vec![start];
     let mut todo = vec![start];
-    let starts: Vec<usize> = {
-        let mut v = vec![0];
-        for (i, d) in env.insns.iter().enumerate() {
-            if let Some(Ok(Insn::Call(CallKind::Local(imm)))) = d {
-                v.push((i as i64 + *imm as i64 + 1) as usize);
-            }
-        }
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
     while let Some(s) = todo.pop() {
-        let end = starts
-            .iter()
-            .find(|&&x| x > s)
-            .copied()
-            .unwrap_or(env.insns.len());
+        let end = env.subprog_end(s);
         for i in s..end {
             match env.insns.get(i) {
                 Some(Some(Ok(Insn::Call(CallKind::Helper(id)))))

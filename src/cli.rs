@@ -439,6 +439,8 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
                         message: e.message,
                         insn: None,
                         source: None,
+                        disasm: None,
+                        more: Vec::new(),
                     }),
                     diagnostics: Vec::new(),
                     stats: Stats::default(),
@@ -454,9 +456,15 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
                 engine::Verdict::Unsupported => Verdict::Unsupported,
                 engine::Verdict::Error => Verdict::Error,
             };
+            let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
             let error = out.finding.map(|f| ErrorDetail {
                 code: f.code.to_string(),
                 message: f.message,
+                disasm: f
+                    .insn
+                    .filter(|&i| i < p.insns.len())
+                    .map(|i| bpfproof_analyzer::isa::print_bpf_insn(&names, &p.insns, i)),
+                more: f.more,
                 insn: f.insn,
                 source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
                     file: l.file.clone(),

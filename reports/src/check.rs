@@ -42,6 +42,12 @@ pub struct ErrorDetail {
     pub insn: Option<usize>,
     /// C source location, when line info exists.
     pub source: Option<SourceEntry>,
+    /// The instruction at fault in the kernel's syntax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disasm: Option<String>,
+    /// Further lines the kernel prints with the error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<String>,
 }
 
 /// Per-program statistics, named as the kernel / veristat name them.
@@ -145,9 +151,15 @@ pub fn render_text(r: &CheckReport) -> String {
                 e.code,
                 e.message
             );
+            for m in &e.more {
+                let _ = writeln!(out, "  {m}");
+            }
             if let Some(s) = &e.source {
                 let _ = writeln!(out, "   --> {}:{}:{}", s.file, s.line, s.column);
                 let _ = writeln!(out, "    | {}", s.text.trim_end());
+            }
+            if let (Some(i), Some(d)) = (e.insn, &e.disasm) {
+                let _ = writeln!(out, "    = insn {i}: {d}");
             }
         }
     }

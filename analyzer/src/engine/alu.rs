@@ -55,6 +55,25 @@ fn assign_scalar_id_before_mov(env: &mut Env<'_>, r: &mut RegState) {
     }
 }
 
+/// The copy a sign-extending move starts from: linked to the source (same
+/// id) only when the value cannot change by sign extension (`no_sext`).
+fn copy_for_movsx(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    s: usize,
+    mut sr: RegState,
+    bits: u8,
+) -> RegState {
+    let no_sext = sr.var.umax < (1u64 << (bits - 1));
+    if no_sext {
+        assign_scalar_id_before_mov(env, &mut sr);
+        st.cur_mut().regs[s] = sr.clone();
+    } else {
+        sr.id = 0;
+    }
+    sr
+}
+
 /// `check_alu_op` for the binary operations and moves.
 pub fn check_alu_op(
     env: &mut Env<'_>,
@@ -141,15 +160,7 @@ fn check_mov(
                             st.cur_mut().regs[d] = RegState::unknown_scalar();
                             return Ok(());
                         }
-                        let no_sext = sr.var.umax < (1u64 << (bits - 1));
-                        if no_sext {
-                            assign_scalar_id_before_mov(env, &mut sr);
-                            st.cur_mut().regs[s] = sr.clone();
-                        }
-                        let mut nr = sr;
-                        if !no_sext {
-                            nr.id = 0;
-                        }
+                        let mut nr = copy_for_movsx(env, st, s, sr, bits);
                         nr.var.coerce_to_size_sx(bits / 8);
                         st.cur_mut().regs[d] = nr;
                     }
@@ -164,15 +175,7 @@ fn check_mov(
                     }
                     st.cur_mut().regs[d] = RegState::unknown_scalar();
                 } else if let AluOp::Movsx(bits) = op {
-                    let no_sext = sr.var.umax < (1u64 << (bits - 1));
-                    if no_sext {
-                        assign_scalar_id_before_mov(env, &mut sr);
-                        st.cur_mut().regs[s] = sr.clone();
-                    }
-                    let mut nr = sr;
-                    if !no_sext {
-                        nr.id = 0;
-                    }
+                    let mut nr = copy_for_movsx(env, st, s, sr, bits);
                     nr.var.coerce_subreg_to_size_sx(bits / 8);
                     nr.var.zext_32_to_64();
                     nr.var.sync();

@@ -486,7 +486,23 @@ fn check_func_arg(
         }
         Ok(())
     };
-    match t.base {
+    // resolve_map_arg_type: the value of a socket map is a socket.
+    let sock_map_value = t.base == ArgBase::PtrToMapValue
+        && meta
+            .map
+            .and_then(|m| env.obj.maps.get(m as usize))
+            .is_some_and(|m| {
+                matches!(
+                    MapType::from_u32(m.map_type),
+                    Some(MapType::Sockmap | MapType::Sockhash)
+                )
+            });
+    let base = if sock_map_value {
+        ArgBase::PtrToBtfIdSockCommon
+    } else {
+        t.base
+    };
+    match base {
         ArgBase::Anything | ArgBase::Scalar => {
             if t.base == ArgBase::Scalar && !reg.is_scalar() {
                 bail_reject!(
@@ -501,32 +517,6 @@ fn check_func_arg(
         ArgBase::ConstMapPtr => {
             expect(env, &[BaseType::MapPtr], "map_ptr")?;
             meta.map = reg.map;
-        }
-        ArgBase::PtrToMapValue
-            if meta
-                .map
-                .and_then(|m| env.obj.maps.get(m as usize))
-                .is_some_and(|m| {
-                    matches!(
-                        MapType::from_u32(m.map_type),
-                        Some(MapType::Sockmap | MapType::Sockhash)
-                    )
-                }) =>
-        {
-            // resolve_map_arg_type: the value of a socket map is a socket.
-            if reg.base == BaseType::BtfId {
-                return Err(unsupported(idx, "BTF socket pointers passed to helpers"));
-            }
-            expect(
-                env,
-                &[
-                    BaseType::SockCommon,
-                    BaseType::Socket,
-                    BaseType::TcpSock,
-                    BaseType::XdpSock,
-                ],
-                "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
-            )?;
         }
         ArgBase::PtrToMapKey | ArgBase::PtrToMapValue => {
             let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize)) else {

@@ -272,10 +272,16 @@ fn adjust_reg_min_max_vals(
         );
     }
     if src_reg.is_pointer() {
-        // scalar += pointer: reverse the roles.
+        // scalar += pointer: reverse the roles; the offset's value matters.
+        if dst_reg.is_scalar() {
+            super::precision::mark_chain_precision(env, st, d);
+        }
         return adjust_ptr_min_max_vals(env, st, idx, is64, op, d, &src_reg, &dst_reg, true);
     }
     if dst_reg.is_pointer() {
+        if let Src::Reg(s) = src {
+            super::precision::mark_chain_precision(env, st, s as usize);
+        }
         return adjust_ptr_min_max_vals(env, st, idx, is64, op, d, &dst_reg, &src_reg, false);
     }
     // Two scalars.

@@ -11,13 +11,14 @@
 
 use super::env::{Env, Stop, bail_reject, unsupported};
 use super::mem::Access;
+use super::precision::mark_chain_precision;
 use super::regs::check_reg_read;
 use crate::platform::protos::{
     ArgBase, ArgType, FuncProto, RetBase, TypeFlags as PF, func_proto_alternatives,
     privileged_condition,
 };
 use crate::platform::{MapType, helper_name};
-use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
 
 /// `BPF_MAX_VAR_SIZ`.
 const BPF_MAX_VAR_SIZ: u64 = 1 << 29;
@@ -25,6 +26,8 @@ const BPF_MAX_VAR_SIZ: u64 = 1 << 29;
 /// What `check_func_arg` learns (`struct bpf_call_arg_meta`).
 #[derive(Default)]
 struct Meta {
+    /// The function an `ARG_PTR_TO_FUNC` argument points to (`subprogno`).
+    subprog: Option<usize>,
     map: Option<u32>,
     /// Register of the memory argument whose size comes next.
     mem_regno: Option<usize>,
@@ -127,6 +130,7 @@ pub fn check_helper_call(
                 "get_local_storage() doesn't support non-zero flags"
             );
         }
+        mark_chain_precision(env, st, 2);
     }
     let mut meta = Meta::default();
     for i in 0..5 {
@@ -145,6 +149,26 @@ pub fn check_helper_call(
     if let Some(m) = meta.map {
         check_map_func_compatibility(env, idx, m, id)?;
     }
+    if func_name(id) == "bpf_tail_call" {
+        // record_func_key: a constant in-range key is relied upon.
+        let r3 = &st.cur().regs[3];
+        let max = meta
+            .map
+            .and_then(|m| env.obj.maps.get(m as usize))
+            .map_or(0, |m| u64::from(m.max_entries));
+        if r3.is_scalar() && r3.var.is_const() && r3.var.var_off.value < max {
+            mark_chain_precision(env, st, 3);
+        }
+    }
+    if st.frames.iter().any(|f| f.in_callback_fn)
+        && (meta.release_ref.is_some()
+            || is_acquire_function(func_name(id))
+            || matches!(func_name(id), "bpf_spin_lock" | "bpf_spin_unlock"))
+    {
+        // The kernel tracks which callback frame acquired a reference
+        // (`callback_ref`); bpfproof does not yet.
+        return Err(unsupported(idx, "references and locks inside callbacks"));
+    }
     if let Some(r) = meta.release_ref {
         // release_reference: the reference and every pointer holding it.
         if !st.refs.iter().any(|x| x.0 == r) {
@@ -162,6 +186,24 @@ pub fn check_helper_call(
                 *reg = RegState::unknown_scalar();
             }
         });
+    }
+    match func_name(id) {
+        "bpf_loop" => {
+            // The unrolling stops when the visits reach nr_loops
+            // (`callback_depth < umax(R1)`); every scalar is precise here,
+            // as mark_chain_precision(R1) makes it in the kernel.
+            mark_chain_precision(env, st, 1);
+            let nr_loops = st.cur().regs[1].var.umax;
+            if st.cur().callback_depth < nr_loops {
+                push_callback_call(env, st, idx, &meta, CallbackKind::Loop)?;
+            } else {
+                st.cur_mut().callback_depth = 0;
+            }
+        }
+        "bpf_for_each_map_elem" => {
+            push_callback_call(env, st, idx, &meta, CallbackKind::MapElem)?;
+        }
+        _ => {}
     }
     // Reset caller-saved registers.
     for r in 1..=5 {
@@ -274,6 +316,127 @@ pub fn check_helper_call(
         clear_all_pkt_pointers(st);
     }
     Ok(())
+}
+
+/// Which `set_*_callback_state` prepares the callback's registers.
+#[derive(Clone, Copy)]
+enum CallbackKind {
+    /// `set_loop_callback_state`: `cb(u64 index, void *ctx)`.
+    Loop,
+    /// `set_map_elem_callback_state`: `cb(map, key, value, ctx)`.
+    MapElem,
+}
+
+/// `push_callback_call`: the callback body is explored later as a new
+/// frame on a copy of the current state (R1–R5 still as at the call); the
+/// current path goes on after the helper. When the callback exits, the path
+/// returns to this call, which schedules the next visit until the states
+/// repeat.
+fn push_callback_call(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    meta: &Meta,
+    kind: CallbackKind,
+) -> Result<(), Stop> {
+    let Some(start) = meta.subprog else {
+        bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
+    };
+    let mut cb = st.clone();
+    if st.frames.len() >= super::explore::MAX_CALL_FRAMES {
+        bail_reject!(
+            "BPF407",
+            idx,
+            "the call stack of {} frames is too deep",
+            st.frames.len() + 1
+        );
+    }
+    let caller = cb.cur().clone();
+    let mut callee = FuncState::new(cb.frames.len() as u8);
+    callee.callsite = Some(idx);
+    callee.subprog_start = start;
+    callee.in_callback_fn = true;
+    callee.callback_ret_range = (0, 1);
+    match kind {
+        CallbackKind::Loop => {
+            callee.regs[1] = RegState::unknown_scalar();
+            callee.regs[2] = caller.regs[3].clone();
+        }
+        CallbackKind::MapElem => {
+            let Some(m) = caller.regs[1]
+                .map
+                .and_then(|m| env.obj.maps.get(m as usize))
+            else {
+                bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
+            };
+            if !matches!(
+                MapType::from_u32(m.map_type),
+                Some(
+                    MapType::Array
+                        | MapType::PercpuArray
+                        | MapType::Hash
+                        | MapType::PercpuHash
+                        | MapType::LruHash
+                        | MapType::LruPercpuHash
+                )
+            ) {
+                bail_reject!("BPF406", idx, "callback function not allowed for map");
+            }
+            callee.regs[1] = caller.regs[1].clone();
+            let mut key = RegState::pointer(BaseType::MapKey);
+            key.map = caller.regs[1].map;
+            let mut value = RegState::pointer(BaseType::MapValue);
+            value.map = caller.regs[1].map;
+            callee.regs[2] = key;
+            callee.regs[3] = value;
+            callee.regs[4] = caller.regs[3].clone();
+        }
+    }
+    cb.frames.push(callee);
+    cb.callback_unroll_depth += 1;
+    let n = cb.frames.len();
+    cb.frames[n - 2].callback_depth += 1;
+    st.cur_mut().callback_depth = 0;
+    env.pushed_callback = Some((start, cb));
+    Ok(())
+}
+
+/// `widen_imprecise_scalars`: scalars that changed since the previous visit
+/// of the callback call and are imprecise in the previous visit's stored
+/// state become unknown, so the visits converge.
+pub(super) fn widen_imprecise_scalars(
+    old: &VerifierState,
+    cur: &mut VerifierState,
+    all_precise: bool,
+) {
+    if all_precise {
+        return;
+    }
+    for (fo, fc) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (ro, rc) in fo.regs.iter().zip(fc.regs.iter_mut()) {
+            maybe_widen_reg(ro, rc);
+        }
+        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
+            if so.is_spilled_reg() && sc.is_spilled_reg() {
+                maybe_widen_reg(&so.spilled, &mut sc.spilled);
+            }
+        }
+    }
+}
+
+/// `maybe_widen_reg`.
+fn maybe_widen_reg(old: &RegState, cur: &mut RegState) {
+    if old.base != BaseType::Scalar || cur.base != BaseType::Scalar {
+        return;
+    }
+    if old.precise || cur.precise {
+        return;
+    }
+    let mut ids = super::prune::IdMap::default();
+    if super::prune::regs_exact(old, cur, &mut ids) {
+        return;
+    }
+    *cur = RegState::unknown_scalar();
 }
 
 /// `process_spin_lock`: take or release the lock of a map value.
@@ -418,8 +581,6 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
 fn is_special_helper(name: &str) -> bool {
     const SPECIAL: &[&str] = &[
         "bpf_kptr_xchg",
-        "bpf_loop",
-        "bpf_for_each_map_elem",
         "bpf_timer_set_callback",
         "bpf_find_vma",
         "bpf_user_ringbuf_drain",
@@ -467,6 +628,7 @@ fn check_func_arg(
         if t.base == ArgBase::PtrToMem {
             meta.mem_regno = Some(regno);
         }
+        mark_chain_precision(env, st, regno);
         return Ok(());
     }
     if reg.base.is_pkt_pointer() && !proto_pkt_access {
@@ -595,7 +757,9 @@ fn check_func_arg(
             let Some(mem) = meta.mem_regno.take() else {
                 if nullable || st.cur().regs[regno - 1].is_scalar() {
                     // Size for a NULL `_OR_NULL` memory argument.
-                    return check_size_reg(idx, regno, &reg, zero_ok).map(|_| ());
+                    check_size_reg(idx, regno, &reg, zero_ok)?;
+                    mark_chain_precision(env, st, regno);
+                    return Ok(());
                 }
                 bail_reject!(
                     "BPF405",
@@ -621,12 +785,14 @@ fn check_func_arg(
                 Access::Read
             };
             check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+            mark_chain_precision(env, st, regno);
         }
         ArgBase::ConstAllocSizeOrZero => {
             if !reg.is_scalar() || !reg.var.is_const() {
                 bail_reject!("BPF405", idx, "R{} is not a known constant'", regno);
             }
             meta.alloc_size = Some(reg.var.var_off.value);
+            mark_chain_precision(env, st, regno);
         }
         ArgBase::PtrToRingbufMem => {
             if reg.may_be_null() || reg.base != BaseType::Mem || !reg.flags.has(TypeFlags::RINGBUF)
@@ -699,6 +865,13 @@ fn check_func_arg(
                 }
                 meta.release_ref = Some(reg.ref_obj_id);
             }
+        }
+        ArgBase::PtrToFunc => {
+            expect(env, &[BaseType::Func], "func")?;
+            meta.subprog = Some(reg.subprog as usize);
+        }
+        ArgBase::PtrToStack => {
+            expect(env, &[BaseType::Stack], "fp")?;
         }
         ArgBase::PtrToCtx => {
             expect(env, &[BaseType::Ctx], "ctx")?;

@@ -81,6 +81,8 @@ pub struct Env<'a> {
     pub privileged: bool,
     /// `strict_alignment` (`BPF_F_STRICT_ALIGNMENT` without `BPF_F_ANY_ALIGNMENT`).
     pub strict_alignment: bool,
+    /// `BPF_F_TEST_STATE_FREQ`: a new state at every prune point.
+    pub test_state_freq: bool,
     /// Deepest stack used by each function (by first instruction).
     pub stack_depth: std::collections::HashMap<usize, i32>,
     /// Global functions called so far, verified after the main program.
@@ -92,6 +94,15 @@ pub struct Env<'a> {
     /// First instruction of every function (`subprog_info[].start`): 0, call
     /// targets and function-pointer targets, sorted.
     pub subprog_starts: Vec<usize>,
+    /// A callback visit pushed by the instruction just checked
+    /// (`push_callback_call`): the callback's first instruction and state.
+    pub pushed_callback: Option<(usize, crate::state::VerifierState)>,
+    /// Stored states of the current exploration (`explored_states`).
+    pub ckpts: Vec<super::prune::Checkpoint>,
+    /// The stored state the current path descends from (`parent`).
+    pub cur_ckpt: Option<usize>,
+    /// The instructions of the current path since `cur_ckpt`.
+    pub hist: Vec<super::precision::Hist>,
 }
 
 impl<'a> Env<'a> {
@@ -110,10 +121,15 @@ impl<'a> Env<'a> {
             aux_ptr_type: vec![None; prog.insns.len()],
             privileged,
             strict_alignment: false,
+            test_state_freq: false,
             stack_depth: std::collections::HashMap::new(),
             called_globals: Vec::new(),
             in_global: false,
             subprog_starts: Vec::new(),
+            pushed_callback: None,
+            ckpts: Vec::new(),
+            cur_ckpt: None,
+            hist: Vec::new(),
             map_fields: obj
                 .maps
                 .iter()
@@ -154,6 +170,17 @@ impl<'a> Env<'a> {
             .iter()
             .position(|&s| s == start)
             .unwrap_or(0)
+    }
+
+    /// Records on the current instruction's history entry that it spilled
+    /// to or filled from stack slot `spi` of frame `frameno`
+    /// (`insn_stack_access_flags`).
+    pub fn hist_stack_access(&mut self, frameno: usize, spi: usize) {
+        if let Some(h) = self.hist.last_mut() {
+            h.flags |= super::precision::F_STACK_ACCESS;
+            h.frameno = frameno as u8;
+            h.spi = spi as u8;
+        }
     }
 
     /// `++env->id_gen`.

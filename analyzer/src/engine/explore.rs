@@ -9,6 +9,7 @@ use super::env::{
 };
 use super::jmp::{Branch, check_cond_jmp_op};
 use super::mem::{Access, Value, check_mem_access};
+use super::precision::Hist;
 use super::prune::{Checkpoint, Exact, states_equal};
 use super::regs::check_reg_read;
 use crate::isa::raw::*;
@@ -31,46 +32,100 @@ struct Path {
     st: VerifierState,
     /// Innermost checkpoint on this path.
     ckpt: Option<usize>,
+    /// The instructions since that checkpoint.
+    hist: Vec<Hist>,
 }
 
-/// Prune points as `check_cfg`/`visit_insn` marks them.
-fn prune_points(env: &Env<'_>) -> Vec<bool> {
+/// What `check_cfg`/`visit_insn` marks per instruction.
+struct Marks {
+    /// `prune_point`.
+    prune: Vec<bool>,
+    /// `force_checkpoint`: a new state is always stored here.
+    force: Vec<bool>,
+    /// `jmp_point`: the kernel records this instruction in the state's
+    /// history.
+    jmp: Vec<bool>,
+}
+
+/// `is_sync_callback_calling_function` for helpers.
+pub(super) fn is_sync_callback_calling_helper(id: i32) -> bool {
+    matches!(
+        crate::platform::helper_name(id),
+        Some("bpf_loop" | "bpf_for_each_map_elem" | "bpf_find_vma" | "bpf_user_ringbuf_drain")
+    )
+}
+
+/// Prune points, jump points and forced checkpoints as
+/// `check_cfg`/`visit_insn`/`push_insn` mark them.
+fn prune_points(env: &Env<'_>) -> Marks {
     let n = env.insns.len();
-    let mut p = vec![false; n];
+    let mut m = Marks {
+        prune: vec![false; n],
+        force: vec![false; n],
+        jmp: vec![false; n],
+    };
+    // push_insn(.., BRANCH) and the explicit marks: prune and jump point.
+    let both = |m: &mut Marks, w: i64| {
+        if (0..n as i64).contains(&w) {
+            m.prune[w as usize] = true;
+            m.jmp[w as usize] = true;
+        }
+    };
     for (t, d) in env.insns.iter().enumerate() {
         let Some(Ok(insn)) = d else { continue };
+        let ti = t as i64;
         match *insn {
-            Insn::Jmp { .. } | Insn::MayGoto { .. } => p[t] = true,
-            Insn::Ja { long, off } => {
-                let _ = long;
-                let target = t as i64 + off as i64 + 1;
-                if (0..n as i64).contains(&target) {
-                    p[target as usize] = true;
-                }
+            Insn::Jmp { off, .. } => {
+                m.prune[t] = true;
+                both(&mut m, ti + off as i64 + 1);
+            }
+            Insn::MayGoto { off } => {
+                m.prune[t] = true;
+                m.force[t] = true;
+                both(&mut m, ti + off as i64 + 1);
+            }
+            Insn::Ja { off, .. } => both(&mut m, ti + off as i64 + 1),
+            Insn::LdImm64 {
+                pseudo: BPF_PSEUDO_FUNC,
+                imm,
+                ..
+            } => {
+                // visit_func_call_insn(visit_callee = true).
+                both(&mut m, ti + 2);
+                m.prune[t] = true;
+                both(&mut m, ti + imm as i64 + 1);
             }
             Insn::Call(kind) => {
-                if t + 1 < n {
-                    p[t + 1] = true;
-                }
-                if matches!(kind, CallKind::Local(_)) {
-                    p[t] = true;
+                both(&mut m, ti + 1);
+                match kind {
+                    CallKind::Local(imm) => {
+                        m.prune[t] = true;
+                        both(&mut m, ti + imm as i64 + 1);
+                    }
+                    CallKind::Helper(id)
+                        if crate::platform::helper_name(id) == Some("bpf_timer_set_callback") =>
+                    {
+                        m.prune[t] = true
+                    }
+                    CallKind::Helper(id) if is_sync_callback_calling_helper(id) => {
+                        m.prune[t] = true;
+                        m.force[t] = true;
+                        m.jmp[t] = true;
+                    }
+                    _ => {}
                 }
             }
             _ => {}
         }
     }
-    p
+    m
 }
 
 /// The initial state: R1 = ctx, R10 = fp (`init_func_state`).
 fn initial_state() -> VerifierState {
     let mut f = FuncState::new(0);
     f.regs[1] = RegState::pointer(BaseType::Ctx);
-    VerifierState {
-        frames: vec![f],
-        refs: Vec::new(),
-        active_lock: None,
-    }
+    VerifierState::with_frame(f)
 }
 
 /// `do_check_main` then `do_check_subprogs`: the main program, then every
@@ -93,8 +148,8 @@ pub fn do_check_all(env: &mut Env<'_>) -> Result<Counters, Stop> {
 /// Runs the exploration from `start` with state `init`. `Ok` means every
 /// path reached `exit` safely.
 pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<Counters, Stop> {
-    let prune = prune_points(env);
-    let mut ckpts: Vec<Checkpoint> = Vec::new();
+    let marks = prune_points(env);
+    env.ckpts.clear();
     let mut explored: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut pending: Vec<Path> = Vec::new();
     let mut counters = Counters::default();
@@ -103,13 +158,17 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
         idx: start,
         st: init,
         ckpt: None,
+        hist: Vec::new(),
     });
     while let Some(Path {
         mut idx,
         mut st,
-        mut ckpt,
+        ckpt,
+        hist,
     }) = path.take()
     {
+        env.cur_ckpt = ckpt;
+        env.hist = hist;
         loop {
             if idx >= env.insns.len() {
                 bail_reject!(
@@ -123,28 +182,42 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             env.insn_processed += 1;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
-                // here. Our pruning has no precision or liveness marks yet, so
-                // it prunes less than the kernel: reaching the limit does not
-                // show that the kernel would reach it too.
+                // here. Our pruning has no liveness marks yet, so it prunes
+                // less than the kernel: reaching the limit does not show that
+                // the kernel would reach it too.
                 return Err(unsupported(
                     idx,
                     format!(
                         "the 1,000,000-instruction limit was reached; bpfproof's state pruning \
-                         (no precision tracking yet) is weaker than the kernel's, which may still finish \
+                         (no liveness marks yet) is weaker than the kernel's, which may still finish \
                          (kernel message if it does not: BPF program is too large. Processed {} insn)",
                         env.insn_processed
                     ),
                 ));
             }
-            if prune[idx] {
-                match is_state_visited(env, &mut ckpts, &mut explored, idx, &st, ckpt)? {
-                    Visit::Prune => {
+            if marks.prune[idx] {
+                // Avoid accumulating an infinitely long history: the
+                // kernel counts the entries its jump history would hold.
+                let long_hist = env
+                    .hist
+                    .iter()
+                    .filter(|h| marks.jmp[h.idx as usize] || h.flags != 0 || h.linked.is_some())
+                    .count()
+                    > 40;
+                let force = marks.force[idx] || env.test_state_freq || long_hist;
+                match is_state_visited(env, &mut explored, idx, &st, force)? {
+                    Visit::Prune(old) => {
+                        env.hist.push(Hist {
+                            idx: idx as u32,
+                            ..Hist::default()
+                        });
+                        super::precision::propagate_precision(env, old);
                         record_stack_depth(env, &st);
                         break;
                     }
                     Visit::Continue => {}
                     Visit::NewState(c) => {
-                        ckpt = Some(c);
+                        env.cur_ckpt = Some(c);
                         counters.total_states += 1;
                         live_states += 1;
                         counters.peak_states = counters.peak_states.max(live_states);
@@ -161,91 +234,186 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     idx
                 ),
             };
-            match step(env, &mut st, idx, insn)? {
+            if insn.is_jmp_class() {
+                env.jmps_processed += 1;
+            }
+            env.hist.push(Hist {
+                idx: idx as u32,
+                ..Hist::default()
+            });
+            let next = step(env, &mut st, idx, insn)?;
+            if let Some((target, other)) = env.pushed_callback.take() {
+                // push_callback_call: the callback is explored later, in a
+                // copy of the state taken at the call.
+                push_path(env, &mut pending, idx, target, other)?;
+            }
+            match next {
                 Next::Go(n) => idx = n,
                 Next::Exit => break,
+                Next::CallbackExit(callsite) => {
+                    // prepare_func_exit: back to the calling helper, which
+                    // schedules the next visit; imprecise scalars are
+                    // widened against the previous visit (find_prev_entry).
+                    if let Some(prev) = find_prev_entry(&env.ckpts, env.cur_ckpt, callsite, &st) {
+                        let all_precise = !env.privileged;
+                        super::call::widen_imprecise_scalars(
+                            &env.ckpts[prev].st,
+                            &mut st,
+                            all_precise,
+                        );
+                    }
+                    idx = callsite;
+                }
                 Next::Fork {
                     fallthrough,
                     target,
                     other,
                 } => {
-                    env.jmps_processed += 1;
-                    if let Some(c) = ckpt {
-                        ckpts[c].branches += 1;
-                    }
-                    pending.push(Path {
-                        idx: target,
-                        st: *other,
-                        ckpt,
-                    });
-                    if pending.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
-                        bail_reject!(
-                            "BPF602",
-                            idx,
-                            "The sequence of {} jumps is too complex.",
-                            pending.len()
-                        );
-                    }
+                    push_path(env, &mut pending, idx, target, *other)?;
                     idx = fallthrough;
                 }
             }
         }
         // update_branch_counts: this path is done.
-        let mut c = ckpt;
+        let mut c = env.cur_ckpt;
         while let Some(i) = c {
-            ckpts[i].branches -= 1;
-            if ckpts[i].branches > 0 {
+            env.ckpts[i].branches -= 1;
+            if env.ckpts[i].branches > 0 {
                 break;
             }
-            c = ckpts[i].parent;
+            c = env.ckpts[i].parent;
         }
         path = pending.pop();
     }
     Ok(counters)
 }
 
+/// `push_stack`: a path to explore later, counted as a branch of the
+/// current checkpoint, with a copy of the current path segment.
+fn push_path(
+    env: &mut Env<'_>,
+    pending: &mut Vec<Path>,
+    idx: usize,
+    target: usize,
+    st: VerifierState,
+) -> Result<(), Stop> {
+    if let Some(c) = env.cur_ckpt {
+        env.ckpts[c].branches += 1;
+    }
+    pending.push(Path {
+        idx: target,
+        st,
+        ckpt: env.cur_ckpt,
+        hist: env.hist.clone(),
+    });
+    if pending.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
+        bail_reject!(
+            "BPF602",
+            idx,
+            "The sequence of {} jumps is too complex.",
+            pending.len()
+        );
+    }
+    Ok(())
+}
+
+/// `find_prev_entry`: the nearest checkpoint on the current path at
+/// `insn_idx` with the same call sites.
+fn find_prev_entry(
+    ckpts: &[Checkpoint],
+    mut c: Option<usize>,
+    insn_idx: usize,
+    cur: &VerifierState,
+) -> Option<usize> {
+    while let Some(i) = c {
+        let old = &ckpts[i];
+        if old.insn_idx == insn_idx
+            && old.st.frames.len() == cur.frames.len()
+            && old
+                .st
+                .frames
+                .iter()
+                .zip(&cur.frames)
+                .all(|(a, b)| a.callsite == b.callsite)
+        {
+            return Some(i);
+        }
+        c = old.parent;
+    }
+    None
+}
+
 enum Visit {
-    Prune,
+    /// Pruned against this stored state.
+    Prune(usize),
     Continue,
     NewState(usize),
 }
 
 /// `is_state_visited`.
+#[allow(clippy::too_many_arguments)]
 fn is_state_visited(
     env: &mut Env<'_>,
-    ckpts: &mut Vec<Checkpoint>,
     explored: &mut HashMap<usize, Vec<usize>>,
     idx: usize,
     cur: &VerifierState,
-    parent: Option<usize>,
+    force_new_state: bool,
 ) -> Result<Visit, Stop> {
-    let mut add_new_state = !(env.jmps_processed - env.prev_jmps_processed < 2
-        && env.insn_processed - env.prev_insn_processed < 8);
+    let not_exact = if env.privileged {
+        Exact::NotExact
+    } else {
+        // Unprivileged programs have every scalar precise.
+        Exact::RangeWithin
+    };
+    let ckpts = &mut env.ckpts;
+    let mut add_new_state = force_new_state
+        || (env.jmps_processed - env.prev_jmps_processed >= 2
+            && env.insn_processed - env.prev_insn_processed >= 8);
+    let calls_callback = matches!(
+        env.insns[idx],
+        Some(Ok(Insn::Call(CallKind::Helper(id)))) if is_sync_callback_calling_helper(id)
+    );
     if let Some(list) = explored.get_mut(&idx) {
         let mut k = 0;
         while k < list.len() {
             let c = list[k];
             let old = &ckpts[c];
             if old.branches > 0 {
-                // Still being explored: only the infinite-loop check applies.
-                if states_equal(&old.st, cur, Exact::Exact) {
+                // Still being explored. At a callback call the visits
+                // converge when a state repeats (RANGE_WITHIN: bpfproof's
+                // NOT_EXACT already treats every scalar as precise);
+                // elsewhere only the infinite-loop check applies.
+                if calls_callback {
+                    if states_equal(&old.st, cur, Exact::RangeWithin) {
+                        ckpts[c].hit_cnt += 1;
+                        return Ok(Visit::Prune(c));
+                    }
+                } else if old.st.callback_unroll_depth == cur.callback_unroll_depth
+                    && states_equal(&old.st, cur, Exact::Exact)
+                {
                     bail_reject!("BPF603", idx, "infinite loop detected at insn {}", idx);
                 }
-                if env.jmps_processed - env.prev_jmps_processed < 20
+                if !force_new_state
+                    && env.jmps_processed - env.prev_jmps_processed < 20
                     && env.insn_processed - env.prev_insn_processed < 100
                 {
                     add_new_state = false;
                 }
-            } else if states_equal(&old.st, cur, Exact::NotExact) {
+            } else if states_equal(&old.st, cur, not_exact) {
                 ckpts[c].hit_cnt += 1;
-                return Ok(Visit::Prune);
+                return Ok(Visit::Prune(c));
             }
             // miss: evict states that keep missing, as the kernel does.
             let old = &mut ckpts[c];
             if add_new_state {
                 old.miss_cnt += 1;
             }
-            if old.miss_cnt > old.hit_cnt * 3 + 3 {
+            let n = if force_new_state && old.branches > 0 {
+                64
+            } else {
+                3
+            };
+            if old.miss_cnt > old.hit_cnt * n + n {
                 list.swap_remove(k);
             } else {
                 k += 1;
@@ -257,9 +425,13 @@ fn is_state_visited(
     }
     env.prev_insn_processed = env.insn_processed;
     env.prev_jmps_processed = env.jmps_processed;
-    let id = ckpts.len();
-    ckpts.push(Checkpoint {
+    let id = env.ckpts.len();
+    let parent = env.cur_ckpt;
+    let hist = std::mem::take(&mut env.hist);
+    env.ckpts.push(Checkpoint {
         st: cur.clone(),
+        hist,
+        insn_idx: idx,
         branches: 1,
         parent,
         hit_cnt: 0,
@@ -272,6 +444,8 @@ fn is_state_visited(
 enum Next {
     Go(usize),
     Exit,
+    /// A callback returned to the helper call at this instruction.
+    CallbackExit(usize),
     Fork {
         fallthrough: usize,
         target: usize,
@@ -428,10 +602,11 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     r.off = imm_hi;
                     r
                 }
+                BPF_PSEUDO_FUNC => check_ld_imm_func(env, idx, imm)?,
                 _ => {
                     return Err(unsupported(
                         idx,
-                        format!("ld_imm64 with src_reg {pseudo} (BTF ids, functions)"),
+                        format!("ld_imm64 with src_reg {pseudo} (BTF ids)"),
                     ));
                 }
             };
@@ -481,7 +656,13 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         }
         Insn::Exit => {
             if st.frames.len() > 1 {
-                return Ok(Next::Go(prepare_func_exit(env, st, idx)?));
+                let in_callback = st.cur().in_callback_fn;
+                let next = prepare_func_exit(env, st, idx)?;
+                return Ok(if in_callback {
+                    Next::CallbackExit(next)
+                } else {
+                    Next::Go(next)
+                });
             }
             record_stack_depth(env, st);
             check_reference_leak(st, idx, "BPF_EXIT instruction")?;
@@ -494,6 +675,38 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         }
     }
     Ok(Next::Go(idx + 1))
+}
+
+/// `check_ld_imm` for `BPF_PSEUDO_FUNC`: a pointer to a static function
+/// other than the main program.
+fn check_ld_imm_func(env: &Env<'_>, idx: usize, imm: i32) -> Result<RegState, Stop> {
+    let start = idx as i64 + imm as i64 + 1;
+    if env.prog.func_info.is_empty() {
+        bail_reject!("BPF401", idx, "missing btf func_info");
+    }
+    if start == 0 {
+        bail_reject!(
+            "BPF401",
+            idx,
+            "callback function cannot be the main program"
+        );
+    }
+    if start < 0 || start as usize >= env.insns.len() {
+        bail_reject!(
+            "BPF102",
+            idx,
+            "jump out of range from insn {} to {}",
+            idx,
+            start
+        );
+    }
+    let start = start as usize;
+    if is_global_subprog(env, start) {
+        bail_reject!("BPF401", idx, "callback function not static");
+    }
+    let mut r = RegState::pointer(BaseType::Func);
+    r.subprog = start as u32;
+    Ok(r)
 }
 
 /// `check_reference_leak`: every acquired reference must be released; with
@@ -550,12 +763,12 @@ fn check_map_prog_compatibility(env: &Env<'_>, idx: usize, map: u32) -> Result<(
 }
 
 /// `MAX_CALL_FRAMES`.
-const MAX_CALL_FRAMES: usize = 8;
+pub(super) const MAX_CALL_FRAMES: usize = 8;
 
 /// True when the function starting at `start` is a global function
 /// (BTF `FUNC` with global linkage): the kernel verifies those on their own,
 /// with their BTF argument types.
-fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
+pub(super) fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
     let Some(btf) = env.obj.btf.as_ref() else {
         return false;
     };
@@ -621,16 +834,58 @@ fn check_func_call(
     Ok(target)
 }
 
-/// `prepare_func_exit`: back to the caller with the callee's R0.
+/// `prepare_func_exit`: back to the caller with the callee's R0; a
+/// callback returns to its calling helper instruction with R0 checked
+/// against the callback's return range and the caller's R0 untouched.
 fn prepare_func_exit(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -> Result<usize, Stop> {
     let r0 = st.cur().regs[0].clone();
     if r0.base == BaseType::Stack {
         bail_reject!("BPF407", idx, "cannot return stack pointer to the caller");
     }
+    let callee = st.cur();
+    if callee.in_callback_fn {
+        if !r0.is_scalar() {
+            bail_reject!("BPF205", idx, "R0 not a scalar value");
+        }
+        super::precision::mark_chain_precision(env, st, 0);
+        let range = callee.callback_ret_range;
+        if r0.var.smin < range.0 || r0.var.smax > range.1 {
+            bail_reject!(
+                "BPF205",
+                idx,
+                "{}",
+                invalid_scalar_message(&r0, range, "At callback return", "R0")
+            );
+        }
+    }
     record_stack_depth(env, st);
     let callee = st.frames.pop().expect("nested frame");
+    if callee.in_callback_fn {
+        return Ok(callee.callsite.unwrap_or(idx));
+    }
     st.cur_mut().regs[0] = r0;
     Ok(callee.callsite.map_or(idx + 1, |c| c + 1))
+}
+
+/// `verbose_invalid_scalar`: "`ctx` the register `name` has smin=.. smax=..
+/// should have been in [a, b]".
+fn invalid_scalar_message(reg: &RegState, range: (i64, i64), ctx: &str, name: &str) -> String {
+    let v = &reg.var;
+    let mut msg = format!("{ctx} the register {name} has");
+    let mut unknown = true;
+    if v.smin > i64::MIN {
+        msg += &format!(" smin={}", v.smin);
+        unknown = false;
+    }
+    if v.smax < i64::MAX {
+        msg += &format!(" smax={}", v.smax);
+        unknown = false;
+    }
+    if unknown {
+        msg += " unknown scalar value";
+    }
+    msg += &format!(" should have been in [{}, {}]", range.0, range.1);
+    msg
 }
 
 /// Remembers the deepest stack each function used (`subprog_info[].stack_depth`).
@@ -956,23 +1211,15 @@ fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Resul
             r0.type_str()
         );
     }
-    let v = &r0.var;
-    if v.smin < range.0 || v.smax > range.1 {
-        let mut msg = String::from("At program exit the register R0 has");
-        let mut unknown = true;
-        if v.smin > i64::MIN {
-            msg += &format!(" smin={}", v.smin);
-            unknown = false;
-        }
-        if v.smax < i64::MAX {
-            msg += &format!(" smax={}", v.smax);
-            unknown = false;
-        }
-        if unknown {
-            msg += " unknown scalar value";
-        }
-        msg += &format!(" should have been in [{}, {}]", range.0, range.1);
-        bail_reject!("BPF205", idx, "{}", msg);
+    super::precision::mark_chain_precision(env, st, 0);
+    let r0 = &st.cur().regs[0];
+    if r0.var.smin < range.0 || r0.var.smax > range.1 {
+        bail_reject!(
+            "BPF205",
+            idx,
+            "{}",
+            invalid_scalar_message(r0, range, "At program exit", "R0")
+        );
     }
     Ok(())
 }

@@ -288,11 +288,7 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
             }
         };
     }
-    VerifierState {
-        frames: vec![f],
-        refs: Vec::new(),
-        active_lock: None,
-    }
+    VerifierState::with_frame(f)
 }
 
 /// The exit of a global function: R0 must be a scalar.

@@ -6,6 +6,7 @@
 //! are not tracked: only exact copies share ranges.
 
 use super::env::{Env, MAX_PACKET_OFF, Stop, bail_reject};
+use super::precision::LinkedReg;
 use super::regs::check_reg_read;
 use crate::isa::{JmpOp, Src};
 use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
@@ -132,6 +133,37 @@ fn sync_linked_regs(st: &mut VerifierState, known: &RegState) {
     });
 }
 
+/// `collect_linked_regs`: every scalar register and spilled scalar with
+/// scalar id `id`, in every frame.
+fn collect_linked_regs(st: &VerifierState, id: u32, out: &mut Vec<LinkedReg>) {
+    for (fr, f) in st.frames.iter().enumerate().rev() {
+        for (i, r) in f.regs.iter().enumerate().take(10) {
+            let e = LinkedReg {
+                frameno: fr as u8,
+                is_reg: true,
+                no: i as u8,
+            };
+            if r.is_scalar() && r.id == id && !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        for (spi, sl) in f.stack.iter().enumerate() {
+            let e = LinkedReg {
+                frameno: fr as u8,
+                is_reg: false,
+                no: spi as u8,
+            };
+            if sl.is_spilled_reg()
+                && sl.spilled.is_scalar()
+                && sl.spilled.id == id
+                && !out.contains(&e)
+            {
+                out.push(e);
+            }
+        }
+    }
+}
+
 /// `check_cond_jmp_op` for `if dst op src goto`.
 pub fn check_cond_jmp_op(
     env: &mut Env<'_>,
@@ -160,10 +192,46 @@ pub fn check_cond_jmp_op(
     };
     check_reg_read(st, idx, d)?;
     let dst_reg = st.cur().regs[d].clone();
-    match is_branch_taken(&dst_reg, &src_reg, op, is32) {
-        Some(true) => return Ok(Branch::Taken),
-        Some(false) => return Ok(Branch::FallThrough),
-        None => {}
+    if let Some(h) = env.hist.last_mut() {
+        if matches!(src, Src::Reg(_)) && src_reg.base == BaseType::Stack {
+            h.flags |= super::precision::F_SRC_REG_STACK;
+        }
+        if dst_reg.base == BaseType::Stack {
+            h.flags |= super::precision::F_DST_REG_STACK;
+        }
+    }
+    if let Some(taken) = is_branch_taken(&dst_reg, &src_reg, op, is32) {
+        // The decision rests on the scalars' values.
+        if dst_reg.is_scalar() {
+            super::precision::mark_chain_precision(env, st, d);
+        }
+        if let Src::Reg(s) = src
+            && src_reg.is_scalar()
+        {
+            super::precision::mark_chain_precision(env, st, s as usize);
+        }
+        return Ok(if taken {
+            Branch::Taken
+        } else {
+            Branch::FallThrough
+        });
+    }
+    // collect_linked_regs: scalars sharing an id with an operand get the
+    // same refinement, so they share precision too.
+    let mut linked = Vec::new();
+    if let Src::Reg(_) = src
+        && src_reg.is_scalar()
+        && src_reg.id != 0
+    {
+        collect_linked_regs(st, src_reg.id, &mut linked);
+    }
+    if dst_reg.is_scalar() && dst_reg.id != 0 {
+        collect_linked_regs(st, dst_reg.id, &mut linked);
+    }
+    if linked.len() > 1
+        && let Some(h) = env.hist.last_mut()
+    {
+        h.linked = Some(linked.into_boxed_slice());
     }
     let mut other = st.clone();
     // Scalar refinement of both branches.

@@ -830,6 +830,7 @@ fn check_stack_write_fixed_off(
                 saved.id = 0;
             }
             save_register_state(&mut st.frames[sf].stack[spi], saved, size, env.privileged);
+            env.hist_stack_access(sf, spi);
         }
         (None, Value::Imm(imm)) if aligned => {
             save_register_state(
@@ -838,6 +839,7 @@ fn check_stack_write_fixed_off(
                 size,
                 env.privileged,
             );
+            env.hist_stack_access(sf, spi);
         }
         (Some(r), _) if spillable(r) => {
             if size != 8 {
@@ -856,16 +858,21 @@ fn check_stack_write_fixed_off(
                 size,
                 env.privileged,
             );
+            env.hist_stack_access(sf, spi);
         }
         _ => {
-            let s = &mut st.frames[sf].stack[spi];
-            s.scrub();
+            st.frames[sf].stack[spi].scrub();
             let zero = match (&reg, value) {
                 (Some(r), _) => r.is_scalar() && r.var.is_const() && r.var.var_off.value == 0,
                 (None, Value::Imm(imm)) => imm == 0,
                 _ => false,
             };
+            if zero && let Value::Reg(v) = value {
+                // STACK_ZERO depends on the register being zero.
+                super::precision::mark_chain_precision(env, st, v);
+            }
             let ty = if zero { SlotType::Zero } else { SlotType::Misc };
+            let s = &mut st.frames[sf].stack[spi];
             for i in 0..size {
                 s.slot_type[((slot - i) as usize) % BPF_REG_SIZE] = ty;
             }
@@ -921,6 +928,7 @@ fn check_stack_read_fixed_off(
             let Some(d) = dst else { return Ok(()) };
             let narrow_ok = size <= spill_size && bpf_stack_narrow_access_ok(off, size, spill_size);
             if narrow_ok {
+                env.hist_stack_access(sf, spi);
                 let mut r = s.spilled.clone();
                 if r.var.umax
                     > if size == 8 {
@@ -952,11 +960,14 @@ fn check_stack_read_fixed_off(
                         }
                     }
                 }
-                let r = if (spill_cnt == size
+                let spilled_zero = spill_cnt == size
                     && s.spilled.var.is_const()
-                    && s.spilled.var.var_off.value == 0)
-                    || zero_cnt == size
-                {
+                    && s.spilled.var.var_off.value == 0;
+                if spilled_zero {
+                    // This is a register fill: keep the history flag.
+                    env.hist_stack_access(sf, spi);
+                }
+                let r = if spilled_zero || zero_cnt == size {
                     RegState::known(0)
                 } else {
                     RegState::unknown_scalar()
@@ -964,6 +975,7 @@ fn check_stack_read_fixed_off(
                 st.frames[frame].regs[d] = r;
             }
         } else if let Some(d) = dst {
+            env.hist_stack_access(sf, spi);
             st.frames[frame].regs[d] = s.spilled.clone();
         } else if s.spilled.is_pointer() && !env.privileged {
             bail_reject!("BPF206", idx, "leaking pointer from stack off {}", off);

@@ -34,7 +34,8 @@ mod explore;
 mod global;
 mod jmp;
 mod mem;
-mod prune;
+mod precision;
+pub mod prune;
 mod regs;
 
 use crate::object::{Object, Program};
@@ -101,6 +102,8 @@ pub struct CheckOptions {
     pub prog_flags: u32,
 }
 
+/// `BPF_F_TEST_STATE_FREQ`.
+pub const BPF_F_TEST_STATE_FREQ: u32 = 1 << 3;
 /// `BPF_F_STRICT_ALIGNMENT`.
 pub const BPF_F_STRICT_ALIGNMENT: u32 = 1 << 0;
 /// `BPF_F_ANY_ALIGNMENT`.
@@ -169,6 +172,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         return done(Verdict::Reject, Some(f), Stats::default());
     }
     let mut env = env::Env::new(obj, prog, prog_type, true);
+    env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
     let result = explore::do_check_all(&mut env)

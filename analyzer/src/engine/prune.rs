@@ -13,6 +13,11 @@ use std::collections::HashMap;
 pub struct Checkpoint {
     /// The state when it was stored.
     pub st: VerifierState,
+    /// Where it was stored (`insn_idx`).
+    pub insn_idx: usize,
+    /// The instructions from the previous stored state on its path to this
+    /// one (for precision backtracking).
+    pub hist: Vec<super::precision::Hist>,
     /// Paths still being explored below it (`branches`).
     pub branches: u32,
     /// The checkpoint above it on its path.
@@ -26,8 +31,11 @@ pub struct Checkpoint {
 /// How strictly to compare.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Exact {
-    /// `NOT_EXACT`: the old state covers the current one.
+    /// `NOT_EXACT`: the old state covers the current one; imprecise
+    /// scalars of the old state match anything.
     NotExact,
+    /// `RANGE_WITHIN`: as `NotExact`, with every scalar taken as precise.
+    RangeWithin,
     /// `EXACT`: the states are the same up to id renaming.
     Exact,
 }
@@ -73,7 +81,7 @@ fn tnum_in(old: &RegState, cur: &RegState) -> bool {
 }
 
 /// `regs_exact`.
-fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
+pub fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
     old.base == cur.base
         && old.flags == cur.flags
         && old.off == cur.off
@@ -82,6 +90,7 @@ fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
         && old.map == cur.map
         && old.mem_size == cur.mem_size
         && old.frameno == cur.frameno
+        && old.subprog == cur.subprog
         && ids.check_ids(old.id, cur.id)
         && ids.check_ids(old.ref_obj_id, cur.ref_obj_id)
 }
@@ -95,7 +104,7 @@ pub fn regsafe(
     exact: Exact,
 ) -> bool {
     if old.base == BaseType::NotInit {
-        return exact == Exact::NotExact || cur.base == BaseType::NotInit;
+        return exact != Exact::Exact || cur.base == BaseType::NotInit;
     }
     if cur.base == BaseType::NotInit {
         return false;
@@ -108,6 +117,9 @@ pub fn regsafe(
     }
     match old.base {
         BaseType::Scalar => {
+            if !old.precise && exact == Exact::NotExact {
+                return true;
+            }
             ids.check_scalar_ids(old.id, cur.id, fresh)
                 && range_within(&old.var, &cur.var)
                 && tnum_in(old, cur)
@@ -217,7 +229,7 @@ pub fn states_equal(old: &VerifierState, cur: &VerifierState, exact: Exact) -> b
         return false;
     }
     for (o, c) in old.frames.iter().zip(cur.frames.iter()) {
-        if o.callsite != c.callsite {
+        if o.callsite != c.callsite || o.callback_depth > c.callback_depth {
             return false;
         }
         for (or, cr) in o.regs.iter().zip(c.regs.iter()) {

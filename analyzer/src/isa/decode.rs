@@ -209,6 +209,14 @@ pub enum Insn {
 }
 
 impl Insn {
+    /// True for the `BPF_JMP` and `BPF_JMP32` classes (jumps, calls, exit).
+    pub const fn is_jmp_class(&self) -> bool {
+        matches!(
+            self,
+            Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Call(_) | Insn::Exit | Insn::MayGoto { .. }
+        )
+    }
+
     /// Number of 8-byte slots the instruction occupies (2 for `ld_imm64`).
     pub const fn slots(&self) -> usize {
         match self {

@@ -24,6 +24,14 @@ pub struct FuncState {
     pub callsite: Option<usize>,
     /// First instruction of the function this frame runs.
     pub subprog_start: usize,
+    /// The frame runs a callback (`in_callback_fn`): its exit returns to
+    /// the calling helper instruction.
+    pub in_callback_fn: bool,
+    /// Range R0 must be in at the callback's exit (`callback_ret_range`).
+    pub callback_ret_range: (i64, i64),
+    /// Callback visits pushed from this frame's current call
+    /// (`callback_depth`).
+    pub callback_depth: u64,
 }
 
 impl FuncState {
@@ -40,6 +48,9 @@ impl FuncState {
             frameno,
             callsite: None,
             subprog_start: 0,
+            in_callback_fn: false,
+            callback_ret_range: (0, 0),
+            callback_depth: 0,
         }
     }
 }
@@ -54,6 +65,20 @@ pub struct VerifierState {
     pub refs: Vec<(u32, usize)>,
     /// The held `bpf_spin_lock` (`active_lock`): map index and register id.
     pub active_lock: Option<(u32, u32)>,
+    /// Nesting of callback visits on this path (`callback_unroll_depth`).
+    pub callback_unroll_depth: u32,
+}
+
+impl VerifierState {
+    /// A state with one frame and nothing acquired.
+    pub fn with_frame(f: FuncState) -> Self {
+        VerifierState {
+            frames: vec![f],
+            refs: Vec::new(),
+            active_lock: None,
+            callback_unroll_depth: 0,
+        }
+    }
 }
 
 impl VerifierState {

@@ -154,6 +154,11 @@ pub struct RegState {
     pub mem_size: u32,
     /// Frame a stack pointer points into (`frameno`).
     pub frameno: u8,
+    /// For `func`: the first instruction of the function (`subprogno`).
+    pub subprog: u32,
+    /// The scalar's value matters to some later decision (`precise`). Set
+    /// only in stored states, by precision backtracking.
+    pub precise: bool,
 }
 
 impl RegState {
@@ -170,6 +175,8 @@ impl RegState {
             map: None,
             mem_size: 0,
             frameno: 0,
+            subprog: 0,
+            precise: false,
         }
     }
 

@@ -97,9 +97,9 @@ pub fn check_alu_op(
         return check_mov(env, st, idx, is64, op, d, src);
     }
     if let Src::Reg(s) = src {
-        check_reg_read(st, idx, s as usize)?;
+        check_reg_read(env, st, idx, s as usize)?;
     }
-    check_reg_read(st, idx, d)?;
+    check_reg_read(env, st, idx, d)?;
     if let Src::Imm(imm) = src {
         if matches!(op, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) && imm == 0 {
             bail_reject!("BPF101", idx, "div by zero");
@@ -136,7 +136,7 @@ fn check_mov(
         }
         Src::Reg(s) => {
             let s = s as usize;
-            check_reg_read(st, idx, s)?;
+            check_reg_read(env, st, idx, s)?;
             check_reg_write(idx, d)?;
             let mut sr = st.cur().regs[s].clone();
             if is64 {
@@ -215,7 +215,7 @@ pub fn check_neg_end(
     if d >= 11 {
         bail_reject!("BPF101", idx, "R{} is invalid", d);
     }
-    check_reg_read(st, idx, d)?;
+    check_reg_read(env, st, idx, d)?;
     if st.cur().regs[d].is_pointer() && !env.privileged {
         bail_reject!("BPF203", idx, "R{} pointer arithmetic prohibited", d);
     }

@@ -123,7 +123,7 @@ pub fn check_helper_call(
         // The flags argument must be 0: get_local_storage() cannot fail.
         let r2 = &st.cur().regs[2];
         if !(r2.is_scalar() && r2.var.is_const() && r2.var.var_off.value == 0) {
-            check_reg_read(st, idx, 2)?;
+            check_reg_read(env, st, idx, 2)?;
             bail_reject!(
                 "BPF405",
                 idx,
@@ -342,6 +342,10 @@ fn push_callback_call(
     let Some(start) = meta.subprog else {
         bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
     };
+    // The callback's reads of its arguments are the caller's reads.
+    for r in 1..=5 {
+        super::regs::mark_reg_read(env, st, st.frames.len() - 1, r);
+    }
     let mut cb = st.clone();
     if st.frames.len() >= super::explore::MAX_CALL_FRAMES {
         bail_reject!(
@@ -609,7 +613,7 @@ fn check_func_arg(
     if t.is_unused() {
         return Ok(());
     }
-    check_reg_read(st, idx, regno)?;
+    check_reg_read(env, st, idx, regno)?;
     let reg = st.cur().regs[regno].clone();
     let known = PF::PTR_MAYBE_NULL
         .union(PF::MEM_RDONLY)
@@ -1021,7 +1025,9 @@ fn check_helper_mem_access(
             );
         }
         // check_stack_range_initialized (privileged: allow_uninit_stack,
-        // allow_ptr_leaks): every byte is readable; a write clobbers it.
+        // allow_ptr_leaks): every byte is readable, and every helper access
+        // clobbers it (6.12 has `clobber = true` for ACCESS_HELPER reads
+        // too: its prototypes do not say which helpers write).
         let frame = reg.frameno as usize;
         if frame >= st.frames.len() {
             return Err(unsupported(
@@ -1031,12 +1037,19 @@ fn check_helper_mem_access(
         }
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
-        if access == Access::Write || raw_mode {
+        let _ = (access, raw_mode);
+        {
             for o in off..hi_off + size as i64 {
                 let slot = (-o - 1) as usize;
                 let s = &mut fr.stack[slot / 8];
                 if s.is_spilled_reg() {
+                    // __mark_reg_unknown + scrub_spilled_slot on all 8 bytes.
                     s.spilled = RegState::unknown_scalar();
+                    for t in &mut s.slot_type {
+                        if *t == crate::state::SlotType::Spill {
+                            *t = crate::state::SlotType::Misc;
+                        }
+                    }
                 }
                 s.slot_type[slot % 8] = crate::state::SlotType::Misc;
             }

@@ -15,7 +15,7 @@ use super::regs::check_reg_read;
 use crate::isa::raw::*;
 use crate::isa::{AtomicOp, CallKind, Insn};
 use crate::platform::ProgType;
-use crate::state::{BaseType, FuncState, MAX_BPF_STACK, RegState, VerifierState};
+use crate::state::{BaseType, FuncState, MAX_BPF_REG, MAX_BPF_STACK, RegState, VerifierState};
 use std::collections::HashMap;
 
 /// Counters the kernel reports.
@@ -211,6 +211,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                             idx: idx as u32,
                             ..Hist::default()
                         });
+                        propagate_liveness(env, old, &st);
                         super::precision::propagate_precision(env, old);
                         record_stack_depth(env, &st);
                         break;
@@ -218,6 +219,10 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     Visit::Continue => {}
                     Visit::NewState(c) => {
                         env.cur_ckpt = Some(c);
+                        // Writes from here on are the new state's children's.
+                        for f in &mut st.frames {
+                            f.live = [0; MAX_BPF_REG];
+                        }
                         counters.total_states += 1;
                         live_states += 1;
                         counters.peak_states = counters.peak_states.max(live_states);
@@ -241,7 +246,9 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 idx: idx as u32,
                 ..Hist::default()
             });
+            let frames_before = st.frames.len();
             let next = step(env, &mut st, idx, insn)?;
+            mark_insn_writes(&mut st, insn, frames_before);
             if let Some((target, other)) = env.pushed_callback.take() {
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
@@ -286,6 +293,79 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
         path = pending.pop();
     }
     Ok(counters)
+}
+
+/// `check_reg_arg(DST_OP)`'s `REG_LIVE_WRITTEN`, applied after the
+/// instruction so that its own reads are never screened.
+fn mark_insn_writes(st: &mut VerifierState, insn: Insn, frames_before: usize) {
+    use super::regs::REG_LIVE_WRITTEN as W;
+    let n = st.frames.len();
+    let cur = n - 1;
+    let set = |st: &mut VerifierState, fr: usize, regs: std::ops::Range<usize>| {
+        for r in regs {
+            st.frames[fr].live[r] |= W;
+        }
+    };
+    match insn {
+        Insn::Alu { dst, .. }
+        | Insn::Neg { dst, .. }
+        | Insn::End { dst, .. }
+        | Insn::Ldx { dst, .. }
+        | Insn::LdImm64 { dst, .. }
+            if n == frames_before =>
+        {
+            let d = dst as usize;
+            set(st, cur, d..d + 1);
+        }
+        Insn::LdAbs { .. } | Insn::LdInd { .. } => set(st, cur, 0..6),
+        Insn::Call(CallKind::Local(_)) if n == frames_before + 1 => set(st, n - 2, 0..6),
+        Insn::Call(_) if n == frames_before => set(st, cur, 0..6),
+        Insn::Exit if n + 1 == frames_before => set(st, cur, 0..1),
+        _ => {}
+    }
+}
+
+/// `propagate_liveness`: the current path was pruned against `old`, so it
+/// reads what `old`'s continuation read (caller frames: R6–R9 only).
+fn propagate_liveness(env: &mut Env<'_>, old: usize, cur: &VerifierState) {
+    let frames = env.ckpts[old].st.frames.len().min(cur.frames.len());
+    for f in 0..frames {
+        let start = if f + 1 < frames { 6 } else { 0 };
+        for r in start..10 {
+            if env.ckpts[old].st.frames[f].live[r] & super::regs::REG_LIVE_READ != 0 {
+                super::regs::mark_reg_read(env, cur, f, r);
+            }
+        }
+    }
+}
+
+/// `clean_live_states`: once every path below a stored state is explored,
+/// its registers that nothing read are forgotten (`NOT_INIT` matches
+/// anything in `regsafe`).
+fn clean_live_states(env: &mut Env<'_>, list: &[usize], cur: &VerifierState) {
+    for &c in list {
+        let ck = &mut env.ckpts[c];
+        if ck.branches > 0
+            || ck.cleaned
+            || ck.st.frames.len() != cur.frames.len()
+            || ck
+                .st
+                .frames
+                .iter()
+                .zip(&cur.frames)
+                .any(|(a, b)| a.callsite != b.callsite)
+        {
+            continue;
+        }
+        ck.cleaned = true;
+        for f in &mut ck.st.frames {
+            for r in 0..10 {
+                if f.live[r] & super::regs::REG_LIVE_READ == 0 {
+                    f.regs[r] = RegState::not_init();
+                }
+            }
+        }
+    }
 }
 
 /// `push_stack`: a path to explore later, counted as a branch of the
@@ -365,6 +445,9 @@ fn is_state_visited(
         // Unprivileged programs have every scalar precise.
         Exact::RangeWithin
     };
+    if let Some(list) = explored.get(&idx) {
+        clean_live_states(env, list, cur);
+    }
     let ckpts = &mut env.ckpts;
     let mut add_new_state = force_new_state
         || (env.jmps_processed - env.prev_jmps_processed >= 2
@@ -430,6 +513,7 @@ fn is_state_visited(
     let hist = std::mem::take(&mut env.hist);
     env.ckpts.push(Checkpoint {
         st: cur.clone(),
+        cleaned: false,
         hist,
         insn_idx: idx,
         branches: 1,
@@ -484,7 +568,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             src,
             off,
         } => {
-            check_reg_read(st, idx, src as usize)?;
+            check_reg_read(env, st, idx, src as usize)?;
             super::regs::check_reg_write(idx, dst as usize)?;
             let src_type = st.cur().regs[src as usize].base;
             check_mem_access(
@@ -507,8 +591,8 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             src,
             off,
         } => {
-            check_reg_read(st, idx, src as usize)?;
-            check_reg_read(st, idx, dst as usize)?;
+            check_reg_read(env, st, idx, src as usize)?;
+            check_reg_read(env, st, idx, dst as usize)?;
             let dst_type = st.cur().regs[dst as usize].base;
             check_mem_access(
                 env,
@@ -530,7 +614,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             off,
             imm,
         } => {
-            check_reg_read(st, idx, dst as usize)?;
+            check_reg_read(env, st, idx, dst as usize)?;
             let dst_type = st.cur().regs[dst as usize].base;
             check_mem_access(
                 env,
@@ -667,7 +751,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             record_stack_depth(env, st);
             check_reference_leak(st, idx, "BPF_EXIT instruction")?;
             if env.in_global {
-                super::global::check_global_exit(st, idx)?;
+                super::global::check_global_exit(env, st, idx)?;
                 return Ok(Next::Exit);
             }
             check_return_code(env, st, idx)?;
@@ -820,6 +904,10 @@ fn check_func_call(
             st.frames.len() + 1
         );
     }
+    // The callee's reads of its arguments are the caller's reads.
+    for r in 1..=5 {
+        super::regs::mark_reg_read(env, st, st.frames.len() - 1, r);
+    }
     let frameno = st.frames.len() as u8;
     let mut callee = FuncState::new(frameno);
     callee.callsite = Some(idx);
@@ -858,6 +946,8 @@ fn prepare_func_exit(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -> R
             );
         }
     }
+    // The caller's reads of R0 are reads of the callee's R0.
+    super::regs::mark_reg_read(env, st, st.frames.len() - 1, 0);
     record_stack_depth(env, st);
     let callee = st.frames.pop().expect("nested frame");
     if callee.in_callback_fn {
@@ -976,7 +1066,7 @@ fn check_ld_abs(
             "BPF_LD_[ABS|IND] instructions not allowed for this program type"
         );
     }
-    check_reg_read(st, idx, 6)?;
+    check_reg_read(env, st, idx, 6)?;
     if let Err(super::env::Stop::Reject(mut f)) = check_reference_leak(st, idx, "BPF_LD_[ABS|IND]")
     {
         f.more = vec!["BPF_LD_[ABS|IND] cannot be mixed with socket references".to_string()];
@@ -991,7 +1081,7 @@ fn check_ld_abs(
         );
     }
     if let Some(s) = ind_src {
-        check_reg_read(st, idx, s)?;
+        check_reg_read(env, st, idx, s)?;
     }
     if r6.off < 0 {
         bail_reject!(
@@ -1040,10 +1130,10 @@ fn check_atomic(
         return Err(unsupported(idx, "load-acquire/store-release"));
     }
     let (d, s) = (dst as usize, src as usize);
-    check_reg_read(st, idx, s)?;
-    check_reg_read(st, idx, d)?;
+    check_reg_read(env, st, idx, s)?;
+    check_reg_read(env, st, idx, d)?;
     if op == AtomicOp::Cmpxchg {
-        check_reg_read(st, idx, 0)?;
+        check_reg_read(env, st, idx, 0)?;
     }
     let dr = &st.cur().regs[d];
     if matches!(
@@ -1153,7 +1243,7 @@ fn save_aux_ptr_type(env: &mut Env<'_>, idx: usize, t: BaseType) -> Result<(), S
 /// `check_return_code` for the main program.
 fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Result<(), Stop> {
     use crate::platform::AttachType as A;
-    check_reg_read(st, idx, 0)?;
+    check_reg_read(env, st, idx, 0)?;
     let r0 = &st.cur().regs[0];
     if r0.is_pointer() && !env.privileged {
         bail_reject!("BPF206", idx, "R0 leaks addr as return value");

@@ -191,7 +191,7 @@ pub fn check_global_call(
 ) -> Result<(), Stop> {
     for (i, a) in g.args.iter().enumerate() {
         let regno = i + 1;
-        super::regs::check_reg_read(st, idx, regno)?;
+        super::regs::check_reg_read(env, st, idx, regno)?;
         let reg = st.cur().regs[regno].clone();
         let fail = |msg: String| -> Stop {
             Stop::Reject(super::Finding {
@@ -292,8 +292,8 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
 }
 
 /// The exit of a global function: R0 must be a scalar.
-pub fn check_global_exit(st: &VerifierState, idx: usize) -> Result<(), Stop> {
-    super::regs::check_reg_read(st, idx, 0)?;
+pub fn check_global_exit(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Result<(), Stop> {
+    super::regs::check_reg_read(env, st, idx, 0)?;
     let r0 = &st.cur().regs[0];
     if !r0.is_scalar() {
         bail_reject!(

@@ -177,7 +177,7 @@ pub fn check_cond_jmp_op(
     let d = dst as usize;
     let src_reg = match src {
         Src::Reg(s) => {
-            check_reg_read(st, idx, s as usize)?;
+            check_reg_read(env, st, idx, s as usize)?;
             let sr = st.cur().regs[s as usize].clone();
             let dr0 = &st.cur().regs[d.min(10)];
             if !(dr0.base.is_pkt_pointer_any() && sr.base.is_pkt_pointer_any())
@@ -190,7 +190,7 @@ pub fn check_cond_jmp_op(
         }
         Src::Imm(imm) => RegState::known(imm as i64 as u64),
     };
-    check_reg_read(st, idx, d)?;
+    check_reg_read(env, st, idx, d)?;
     let dst_reg = st.cur().regs[d].clone();
     if let Some(h) = env.hist.last_mut() {
         if matches!(src, Src::Reg(_)) && src_reg.base == BaseType::Stack {

@@ -15,6 +15,8 @@ pub struct Checkpoint {
     pub st: VerifierState,
     /// Where it was stored (`insn_idx`).
     pub insn_idx: usize,
+    /// Unread registers were forgotten (`REG_LIVE_DONE`).
+    pub cleaned: bool,
     /// The instructions from the previous stored state on its path to this
     /// one (for precision backtracking).
     pub hist: Vec<super::precision::Hist>,
@@ -104,7 +106,7 @@ pub fn regsafe(
     exact: Exact,
 ) -> bool {
     if old.base == BaseType::NotInit {
-        return exact != Exact::Exact || cur.base == BaseType::NotInit;
+        return exact == Exact::NotExact || cur.base == BaseType::NotInit;
     }
     if cur.base == BaseType::NotInit {
         return false;

@@ -32,6 +32,10 @@ pub struct FuncState {
     /// Callback visits pushed from this frame's current call
     /// (`callback_depth`).
     pub callback_depth: u64,
+    /// Liveness of R0–R10 (`live`: `REG_LIVE_READ`, `REG_LIVE_WRITTEN`),
+    /// kept apart from the register values so that copies of values never
+    /// carry it.
+    pub live: [u8; MAX_BPF_REG],
 }
 
 impl FuncState {
@@ -51,6 +55,7 @@ impl FuncState {
             in_callback_fn: false,
             callback_ret_range: (0, 0),
             callback_depth: 0,
+            live: [0; MAX_BPF_REG],
         }
     }
 }

@@ -94,6 +94,11 @@ pub const CODES: &[CodeInfo] = &[
         summary: "an access outside memory returned by a helper",
     },
     CodeInfo {
+        code: "BPF308",
+        name: "btf-struct-access",
+        summary: "a read through a kernel (BTF) pointer outside the struct or at a negative offset",
+    },
+    CodeInfo {
         code: "BPF401",
         name: "invalid-call",
         summary: "a call to an unknown helper or a map reference that is not a map",

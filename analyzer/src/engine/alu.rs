@@ -410,8 +410,9 @@ fn adjust_ptr_min_max_vals(
     }
     if matches!(
         ptr.base,
-        BaseType::BtfId | BaseType::Func | BaseType::DynptrPtr | BaseType::TpBuffer | BaseType::Buf
-    ) {
+        BaseType::Func | BaseType::DynptrPtr | BaseType::TpBuffer | BaseType::Buf
+    ) || (ptr.base == BaseType::BtfId && ptr.flags.0 != 0)
+    {
         return Err(super::env::unsupported(
             idx,
             format!("pointer arithmetic on {tstr}"),

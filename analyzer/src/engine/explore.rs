@@ -182,14 +182,14 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             env.insn_processed += 1;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
-                // here. Our pruning has no liveness marks yet, so it prunes
+                // here. Our pruning has no stack-slot liveness yet, so it prunes
                 // less than the kernel: reaching the limit does not show that
                 // the kernel would reach it too.
                 return Err(unsupported(
                     idx,
                     format!(
                         "the 1,000,000-instruction limit was reached; bpfproof's state pruning \
-                         (no liveness marks yet) is weaker than the kernel's, which may still finish \
+                         (no stack-slot liveness yet) is weaker than the kernel's, which may still finish \
                          (kernel message if it does not: BPF program is too large. Processed {} insn)",
                         env.insn_processed
                     ),
@@ -735,7 +735,10 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     let next = check_func_call(env, st, idx, target)?;
                     Ok(Next::Go(next))
                 }
-                CallKind::Kfunc { .. } => Err(unsupported(idx, "kfunc calls")),
+                CallKind::Kfunc { .. } => {
+                    super::kfunc::check_kfunc_call(env, st, idx)?;
+                    Ok(Next::Go(idx + 1))
+                }
             };
         }
         Insn::Exit => {

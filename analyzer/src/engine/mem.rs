@@ -299,6 +299,19 @@ pub fn check_mem_access(
                 st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
+        BaseType::BtfId if !reg.may_be_null() => {
+            let dst = if t == Access::Read { value_reg } else { None };
+            super::kfunc::check_ptr_to_btf_access(
+                st,
+                idx,
+                regno,
+                &reg,
+                off,
+                sz,
+                t == Access::Write,
+                dst,
+            )?;
+        }
         BaseType::Scalar
         | BaseType::NotInit
         | BaseType::PacketEnd

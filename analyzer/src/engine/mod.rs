@@ -33,6 +33,7 @@ pub mod env;
 mod explore;
 mod global;
 mod jmp;
+mod kfunc;
 mod mem;
 mod precision;
 pub mod prune;

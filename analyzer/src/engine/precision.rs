@@ -258,7 +258,7 @@ fn backtrack_insn(
             bt.subprog_exit()?;
         }
         Insn::Call(kind) => {
-            if matches!(kind, CallKind::Kfunc { .. }) {
+            if matches!(kind, CallKind::Kfunc { btf_id: 0, .. }) {
                 return Err(Fallback);
             }
             bt.clear_reg(0);

@@ -93,6 +93,7 @@ pub fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
         && old.mem_size == cur.mem_size
         && old.frameno == cur.frameno
         && old.subprog == cur.subprog
+        && old.btf_id == cur.btf_id
         && ids.check_ids(old.id, cur.id)
         && ids.check_ids(old.ref_obj_id, cur.ref_obj_id)
 }

@@ -92,6 +92,7 @@ macro_rules! uapi_enum {
 }
 
 pub mod helpers;
+pub mod kfuncs_data;
 pub mod map_types;
 pub mod prog_types;
 pub mod protos;

@@ -1,9 +1,12 @@
 //! Verifier state: registers ([`reg`]), stack slots ([`stack`]), frames and
 //! the whole path state ([`frame`]), as `struct bpf_reg_state`,
 //! `struct bpf_stack_state`, `struct bpf_func_state` and
-//! `struct bpf_verifier_state`. References and locks are not modelled yet.
+//! `struct bpf_verifier_state`, and their verifier-log rendering
+//! ([`print`](mod@print), `kernel/bpf/log.c`). References and locks are
+//! not modelled yet.
 
 pub mod frame;
+pub mod print;
 pub mod reg;
 pub mod stack;
 

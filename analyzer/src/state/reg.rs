@@ -156,6 +156,8 @@ pub struct RegState {
     pub frameno: u8,
     /// For `func`: the first instruction of the function (`subprogno`).
     pub subprog: u32,
+    /// For `ptr_`: the struct in the kernel BTF it points to (`btf_id`).
+    pub btf_id: u32,
     /// The scalar's value matters to some later decision (`precise`). Set
     /// only in stored states, by precision backtracking.
     pub precise: bool,
@@ -176,6 +178,7 @@ impl RegState {
             mem_size: 0,
             frameno: 0,
             subprog: 0,
+            btf_id: 0,
             precise: false,
         }
     }

@@ -1,0 +1,360 @@
+//! kfunc calls (`check_kfunc_call`) and reads through BTF pointers
+//! (`check_ptr_to_btf_access` / `btf_struct_access`), for the part of the
+//! kfunc protocol bpfproof models: kfuncs from the generated 6.12 sets
+//! (`platform::kfuncs_data`) with `KF_ACQUIRE`, `KF_RELEASE`, `KF_RET_NULL`,
+//! `KF_TRUSTED_ARGS`, `KF_SLEEPABLE`, `KF_DESTRUCTIVE`; scalar arguments and
+//! pointers to kernel structs; scalar or struct-pointer results. Everything
+//! else (iterators, special kfuncs, argument-name suffixes, set filters,
+//! memory arguments) is reported as unsupported.
+//!
+//! Prototypes come from the target kernel's BTF, looked up by the kfunc's
+//! name; with the default target this is the bundled 6.18 BTF.
+
+use super::env::{Env, Stop, bail_reject, unsupported};
+use crate::object::btf::{Btf, BtfTypeKind, bundled_vmlinux_btf};
+use crate::platform::ProgType;
+use crate::platform::kfuncs_data::{
+    KF_ACQUIRE, KF_DESTRUCTIVE, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE, KF_TRUSTED_ARGS, KFUNC_SETS,
+    KFUNCS, SPECIAL_KFUNCS,
+};
+use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+
+/// `bpf_prog_type_to_kfunc_hook`: program types sharing a hook share the
+/// registered sets.
+fn kfunc_hook(t: &str) -> &str {
+    match t {
+        "TRACING" | "TRACEPOINT" | "PERF_EVENT" | "LSM" => "TRACING",
+        "LWT_IN" | "LWT_OUT" | "LWT_XMIT" | "LWT_SEG6LOCAL" => "LWT",
+        other => other,
+    }
+}
+
+/// The flags of kfunc `name` for `prog_type` (`btf_kfunc_id_set_contains`:
+/// the common hook, then the program type's), or why it cannot be decided.
+fn kfunc_flags(name: &str, prog_type: ProgType) -> Result<Option<u32>, String> {
+    let pt = prog_type.name().to_ascii_uppercase();
+    let hook = kfunc_hook(&pt).to_string();
+    let mut found = None;
+    for e in KFUNCS.iter().filter(|e| e.name == name) {
+        for reg in KFUNC_SETS.iter().filter(|r| r.set == e.set) {
+            let applies = reg
+                .prog_types
+                .iter()
+                .any(|p| *p == "UNSPEC" || kfunc_hook(p) == hook);
+            if !applies {
+                continue;
+            }
+            if reg.filter.is_some() || reg.cond.is_some() || e.cond.is_some() {
+                return Err(format!(
+                    "kfunc {name}: its set {} depends on a filter or kernel configuration",
+                    e.set
+                ));
+            }
+            found = Some(found.unwrap_or(0) | e.flags);
+        }
+    }
+    Ok(found)
+}
+
+/// The target BTF, for prototypes and struct layouts.
+fn target_btf(idx: usize) -> Result<&'static Btf, Stop> {
+    bundled_vmlinux_btf().map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))
+}
+
+/// The struct a pointer type points to, skipping modifiers and typedefs.
+fn pointee_struct(btf: &Btf, ptr: u32) -> Option<u32> {
+    let t = btf.skip_mods_and_typedefs(ptr);
+    let BtfTypeKind::Ptr { target } = btf.type_by_id(t)?.kind else {
+        return None;
+    };
+    let s = btf.skip_mods_and_typedefs(target);
+    matches!(btf.type_by_id(s)?.kind, BtfTypeKind::Struct { .. }).then_some(s)
+}
+
+fn is_scalar_type(btf: &Btf, id: u32) -> bool {
+    let t = btf.skip_mods_and_typedefs(id);
+    matches!(
+        btf.type_by_id(t).map(|t| &t.kind),
+        Some(BtfTypeKind::Int { .. } | BtfTypeKind::Enum { .. } | BtfTypeKind::Enum64 { .. })
+    )
+}
+
+/// `check_kfunc_call`.
+pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -> Result<(), Stop> {
+    let Some(name) = env
+        .prog
+        .externs
+        .iter()
+        .find(|e| e.insn == idx && e.kind == "kfunc")
+        .map(|e| e.name.clone())
+    else {
+        return Err(unsupported(idx, "kfunc call without a resolved extern"));
+    };
+    if !env.obj.gpl_compatible() {
+        bail_reject!(
+            "BPF403",
+            idx,
+            "cannot call kernel function from non-GPL compatible program"
+        );
+    }
+    if SPECIAL_KFUNCS.contains(&name.as_str()) {
+        return Err(unsupported(idx, format!("special kfunc {name}")));
+    }
+    let flags = match kfunc_flags(&name, env.prog_type) {
+        Err(why) => return Err(unsupported(idx, why)),
+        Ok(None) => bail_reject!(
+            "BPF402",
+            idx,
+            "calling kernel function {} is not allowed",
+            name
+        ),
+        Ok(Some(f)) => f,
+    };
+    let known =
+        KF_ACQUIRE | KF_RELEASE | KF_RET_NULL | KF_TRUSTED_ARGS | KF_SLEEPABLE | KF_DESTRUCTIVE;
+    if flags & !known != 0 {
+        return Err(unsupported(
+            idx,
+            format!("kfunc {name} with flags {flags:#x}"),
+        ));
+    }
+    if flags & KF_SLEEPABLE != 0 && !env.prog.sleepable {
+        bail_reject!(
+            "BPF404",
+            idx,
+            "program must be sleepable to call sleepable kfunc {}",
+            name
+        );
+    }
+    let btf = target_btf(idx)?;
+    let Some(func) = btf.find_by_name_kind(&name, crate::object::btf::BtfKind::Func) else {
+        return Err(unsupported(
+            idx,
+            format!("kfunc {name} is not in the kernel BTF"),
+        ));
+    };
+    let Some((ret, params)) = btf.func_proto_of(func) else {
+        return Err(unsupported(idx, format!("kfunc {name} has no prototype")));
+    };
+    if params.len() > 5 {
+        return Err(unsupported(
+            idx,
+            format!("kfunc {name} with more than 5 arguments"),
+        ));
+    }
+    let mut release_ref = None;
+    for (i, p) in params.iter().enumerate() {
+        let regno = i + 1;
+        let pname = btf.str_at(p.name_off).unwrap_or("");
+        if pname.contains("__") {
+            return Err(unsupported(
+                idx,
+                format!("kfunc {name} argument {pname} (annotated argument)"),
+            ));
+        }
+        super::regs::check_reg_read(env, st, idx, regno)?;
+        let reg = st.cur().regs[regno].clone();
+        if is_scalar_type(btf, p.type_id) {
+            if !reg.is_scalar() {
+                bail_reject!("BPF405", idx, "R{} is not a scalar", regno);
+            }
+            continue;
+        }
+        let Some(want) = pointee_struct(btf, p.type_id) else {
+            return Err(unsupported(
+                idx,
+                format!(
+                    "kfunc {name} argument {pname} of type {}",
+                    btf.type_to_string(p.type_id)
+                ),
+            ));
+        };
+        if reg.base != BaseType::BtfId || reg.btf_id != want || reg.off != 0 {
+            return Err(unsupported(
+                idx,
+                format!("kfunc {name} argument {pname}: {} passed", reg.type_str()),
+            ));
+        }
+        if reg.may_be_null() || reg.ref_obj_id == 0 {
+            // Trusted-ness of non-referenced pointers is not modelled.
+            return Err(unsupported(
+                idx,
+                format!("kfunc {name} argument {pname}: pointer without a reference"),
+            ));
+        }
+        if flags & KF_RELEASE != 0 && release_ref.is_none() {
+            release_ref = Some(reg.ref_obj_id);
+        }
+    }
+    if let Some(r) = release_ref {
+        if !st.refs.iter().any(|x| x.0 == r) {
+            bail_reject!(
+                "BPF502",
+                idx,
+                "kernel function {} reference has not been acquired before",
+                name
+            );
+        }
+        st.refs.retain(|x| x.0 != r);
+        st.for_each_reg(|reg| {
+            if reg.ref_obj_id == r {
+                *reg = RegState::unknown_scalar();
+            }
+        });
+    } else if flags & KF_RELEASE != 0 {
+        return Err(unsupported(
+            idx,
+            format!("release kfunc {name} without a referenced argument"),
+        ));
+    }
+    for r in 0..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    let ret_t = btf.skip_mods_and_typedefs(ret);
+    let r0 = if ret == 0 {
+        RegState::not_init()
+    } else if is_scalar_type(btf, ret_t) {
+        RegState::unknown_scalar()
+    } else if let Some(s) = pointee_struct(btf, ret) {
+        let mut r = RegState::pointer(BaseType::BtfId);
+        r.btf_id = s;
+        if flags & KF_RET_NULL != 0 {
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
+        }
+        if flags & KF_ACQUIRE != 0 {
+            let id = env.new_id();
+            st.refs.push((id, idx));
+            if flags & KF_RET_NULL != 0 {
+                r.id = id;
+            }
+            r.ref_obj_id = id;
+        }
+        r
+    } else {
+        return Err(unsupported(
+            idx,
+            format!("kfunc {name} returning {}", btf.type_to_string(ret)),
+        ));
+    };
+    if flags & KF_ACQUIRE != 0 && r0.ref_obj_id == 0 {
+        return Err(unsupported(
+            idx,
+            format!("acquire kfunc {name} not returning a struct pointer"),
+        ));
+    }
+    st.cur_mut().regs[0] = r0;
+    Ok(())
+}
+
+/// What a read at `off` of `size` bytes finds inside struct `id`
+/// (`btf_struct_walk`).
+enum Walk {
+    Scalar,
+    Beyond { name: String },
+    Other(String),
+}
+
+fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
+    let t = btf.skip_mods_and_typedefs(id);
+    let Some(ty) = btf.type_by_id(t) else {
+        return Walk::Other("unknown BTF type".into());
+    };
+    match &ty.kind {
+        BtfTypeKind::Struct { size: ssz, members } | BtfTypeKind::Union { size: ssz, members } => {
+            if off + size > *ssz {
+                return Walk::Beyond {
+                    name: btf.name_of(t).to_string(),
+                };
+            }
+            for m in members {
+                if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                    continue;
+                }
+                let moff = m.bit_offset / 8;
+                let Ok(msize) = btf.resolve_size(m.type_id) else {
+                    continue;
+                };
+                let msize = msize as u32;
+                if off < moff || off >= moff + msize {
+                    continue;
+                }
+                if off + size > moff + msize {
+                    return Walk::Other("a read across struct members".into());
+                }
+                return btf_struct_walk(btf, m.type_id, off - moff, size);
+            }
+            Walk::Other("a read of padding or a bitfield".into())
+        }
+        BtfTypeKind::Int { .. } | BtfTypeKind::Enum { .. } | BtfTypeKind::Enum64 { .. } => {
+            Walk::Scalar
+        }
+        BtfTypeKind::Array { elem, .. } => {
+            let Ok(esz) = btf.resolve_size(*elem) else {
+                return Walk::Other("array of unsized elements".into());
+            };
+            if esz == 0 {
+                return Walk::Other("array of empty elements".into());
+            }
+            let esz = esz as u32;
+            btf_struct_walk(btf, *elem, off % esz, size)
+        }
+        BtfTypeKind::Ptr { .. } => Walk::Other("pointer walks through BTF structs".into()),
+        _ => Walk::Other(format!("a read of {}", btf.type_to_string(t))),
+    }
+}
+
+/// `check_ptr_to_btf_access` for reads: scalar fields of a kernel struct.
+#[allow(clippy::too_many_arguments)]
+pub fn check_ptr_to_btf_access(
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    off: i32,
+    size: i32,
+    write: bool,
+    dst: Option<usize>,
+) -> Result<(), Stop> {
+    if write {
+        return Err(unsupported(idx, "writes through BTF pointers"));
+    }
+    if reg.flags.0 != 0 {
+        return Err(unsupported(
+            idx,
+            format!("reads through BTF pointers with flags {:#x}", reg.flags.0),
+        ));
+    }
+    let btf = target_btf(idx)?;
+    let tname = btf.name_of(reg.btf_id).to_string();
+    if off < 0 {
+        bail_reject!(
+            "BPF308",
+            idx,
+            "R{} is ptr_{} invalid negative access: off={}",
+            regno,
+            tname,
+            off
+        );
+    }
+    if !reg.var.is_const() || reg.var.var_off.value != 0 {
+        return Err(unsupported(idx, "variable offsets into BTF structs"));
+    }
+    match btf_struct_walk(btf, reg.btf_id, off as u32, size as u32) {
+        Walk::Scalar => {
+            if let Some(d) = dst {
+                st.cur_mut().regs[d] = RegState::unknown_scalar();
+            }
+            Ok(())
+        }
+        Walk::Beyond { name } => bail_reject!(
+            "BPF308",
+            idx,
+            "access beyond struct {} at off {} size {}",
+            name,
+            off,
+            size
+        ),
+        Walk::Other(what) => Err(unsupported(idx, what)),
+    }
+}

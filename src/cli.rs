@@ -63,6 +63,13 @@ enum Command {
         /// Apply the unprivileged rules.
         #[arg(long)]
         unprivileged: bool,
+        /// Kernel-style verifier log: 1 = the path to the end with register
+        /// state, 2 = every instruction processed.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=2))]
+        log_level: u8,
+        /// Write the log here (default: standard error).
+        #[arg(long)]
+        log: Option<PathBuf>,
         /// Parallel jobs.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
@@ -215,9 +222,11 @@ pub fn run() -> i32 {
         Command::Check {
             objects,
             unprivileged,
+            log_level,
+            log,
             jobs: _,
             common,
-        } => cmd_check(&objects, unprivileged, &common),
+        } => cmd_check(&objects, unprivileged, log_level, log.as_deref(), &common),
         Command::Compare {
             objects,
             kernel,
@@ -297,9 +306,27 @@ fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
     }
 }
 
+/// Writes `text` to `path` through a temporary file and a rename, so an
+/// interrupted run never leaves a half-written file.
+fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = match dir {
+        Some(d) => d.join(format!(".{name}.tmp{}", std::process::id())),
+        None => std::path::PathBuf::from(format!(".{name}.tmp{}", std::process::id())),
+    };
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 fn emit(common: &Common, text: &str) -> i32 {
     match &common.output {
-        Some(path) => match std::fs::write(path, text) {
+        Some(path) => match write_atomic(path, text) {
             Ok(()) => 0,
             Err(e) => usage_error(&format!("cannot write {}: {e}", path.display())),
         },
@@ -409,7 +436,13 @@ fn cmd_disasm(path: &std::path::Path, source: bool, common: &Common) -> i32 {
     emit(common, &text)
 }
 
-fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
+fn cmd_check(
+    objects: &[PathBuf],
+    unprivileged: bool,
+    log_level: u8,
+    log_path: Option<&std::path::Path>,
+    common: &Common,
+) -> i32 {
     if let Some(c) = unsupported_format(common, "check (for now)") {
         return c;
     }
@@ -419,8 +452,10 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
     };
     let check_opts = engine::CheckOptions {
         unprivileged,
+        log_level,
         ..Default::default()
     };
+    let mut log_text = String::new();
     let keep = keep_fn(common);
     let mut report = CheckReport::new();
     for path in objects {
@@ -450,6 +485,9 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
         };
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {
             let out = engine::check_program(&obj, p, &check_opts);
+            if let Some(l) = &out.log {
+                log_text.push_str(&format!("# {}: {}\n{l}\n", name, p.name));
+            }
             let verdict = match out.verdict {
                 engine::Verdict::Accept => Verdict::Accept,
                 engine::Verdict::Reject => Verdict::Reject,
@@ -489,6 +527,16 @@ fn cmd_check(objects: &[PathBuf], unprivileged: bool, common: &Common) -> i32 {
                     time_us: out.stats.time_us,
                 },
             });
+        }
+    }
+    if log_level > 0 {
+        match log_path {
+            Some(path) => {
+                if let Err(e) = write_atomic(path, &log_text) {
+                    return usage_error(&format!("cannot write {}: {e}", path.display()));
+                }
+            }
+            None => eprint!("{log_text}"),
         }
     }
     let text = match common.format {

@@ -178,3 +178,59 @@ fn check_json_and_exit_codes() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("xdp_fw (xdp): accept"));
 }
+
+#[test]
+fn check_log_level_writes_a_kernel_style_log() {
+    let dir = std::env::temp_dir().join(format!("bpfproof-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let log = dir.join("verifier.log");
+    let o = bpfproof(&[
+        "check",
+        "--log-level",
+        "1",
+        "--log",
+        log.to_str().expect("utf-8"),
+        "corpus/programs/bad_pkt_bounds.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).expect("log written");
+    // The same lines as the kernel's own log for this program (6.12 adds
+    // the `_w` liveness suffix).
+    for want in [
+        "0: R1=ctx() R10=fp0",
+        "; void *data = (void *)(long)ctx->data; @ bad_pkt_bounds.bpf.c:14",
+        "0: (61) r1 = *(u32 *)(r1 +0)          ; R1_w=pkt(r=0)",
+        "1: (69) r1 = *(u16 *)(r1 +12)",
+        "invalid access to packet, off=12 size=2, R1(id=0,off=12,r=0)",
+        "processed 2 insns (limit 1000000)",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(want)),
+            "missing {want:?} in\n{text}"
+        );
+    }
+    // Level 1 keeps only the last path; level 2 has every instruction.
+    let lines = |level: &str| {
+        let o = bpfproof(&[
+            "check",
+            "--log-level",
+            level,
+            "--log",
+            log.to_str().expect("utf-8"),
+            "corpus/programs/tc_classifier.bpf.o",
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        std::fs::read_to_string(&log).expect("log").lines().count()
+    };
+    let (l1, l2) = (lines("1"), lines("2"));
+    assert!(
+        l1 < l2,
+        "level 1 ({l1} lines) should be shorter than level 2 ({l2})"
+    );
+    assert!(
+        std::fs::read_to_string(&log)
+            .expect("log")
+            .contains("\nfrom ")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

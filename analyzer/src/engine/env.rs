@@ -103,6 +103,12 @@ pub struct Env<'a> {
     pub cur_ckpt: Option<usize>,
     /// The instructions of the current path since `cur_ckpt`.
     pub hist: Vec<super::precision::Hist>,
+    /// The kernel-style log, when asked for.
+    pub log: Option<super::log::VLog>,
+    /// Read marks set (`mark_read` in the kernel's summary line).
+    pub mark_read: u64,
+    /// Most states stored at one instruction (`max_states_per_insn`).
+    pub max_states_per_insn: u64,
 }
 
 impl<'a> Env<'a> {
@@ -130,6 +136,9 @@ impl<'a> Env<'a> {
             ckpts: Vec::new(),
             cur_ckpt: None,
             hist: Vec::new(),
+            log: None,
+            mark_read: 0,
+            max_states_per_insn: 0,
             map_fields: obj
                 .maps
                 .iter()

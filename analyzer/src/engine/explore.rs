@@ -34,6 +34,10 @@ struct Path {
     ckpt: Option<usize>,
     /// The instructions since that checkpoint.
     hist: Vec<Hist>,
+    /// The branch instruction it was pushed at (`usize::MAX`: the start).
+    from: usize,
+    /// The log position when it was pushed.
+    log_pos: usize,
 }
 
 /// What `check_cfg`/`visit_insn` marks per instruction.
@@ -159,16 +163,25 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
         st: init,
         ckpt: None,
         hist: Vec::new(),
+        from: usize::MAX,
+        log_pos: 0,
     });
     while let Some(Path {
         mut idx,
         mut st,
         ckpt,
         hist,
+        from,
+        log_pos,
     }) = path.take()
     {
         env.cur_ckpt = ckpt;
         env.hist = hist;
+        if from != usize::MAX {
+            super::log::path_start(env, from, idx, log_pos, &st);
+        } else {
+            super::log::entry_state(env, idx, &st);
+        }
         loop {
             if idx >= env.insns.len() {
                 bail_reject!(
@@ -212,6 +225,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                             ..Hist::default()
                         });
                         propagate_liveness(env, old, &st);
+                        super::log::safe(env, idx);
                         super::precision::propagate_precision(env, old);
                         record_stack_depth(env, &st);
                         break;
@@ -247,8 +261,19 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 ..Hist::default()
             });
             let frames_before = st.frames.len();
+            super::log::before_insn(env, idx, &st);
             let next = step(env, &mut st, idx, insn)?;
+
             mark_insn_writes(&mut st, insn, frames_before);
+            let dst = match insn {
+                Insn::Alu { dst, .. }
+                | Insn::Neg { dst, .. }
+                | Insn::End { dst, .. }
+                | Insn::Ldx { dst, .. }
+                | Insn::LdImm64 { dst, .. } => Some(dst as usize),
+                _ => None,
+            };
+            super::log::after_insn(env, &st, dst);
             if let Some((target, other)) = env.pushed_callback.take() {
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
@@ -385,6 +410,8 @@ fn push_path(
         st,
         ckpt: env.cur_ckpt,
         hist: env.hist.clone(),
+        from: idx,
+        log_pos: super::log::pos(env),
     });
     if pending.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
         bail_reject!(
@@ -521,7 +548,9 @@ fn is_state_visited(
         hit_cnt: 0,
         miss_cnt: 0,
     });
-    explored.entry(idx).or_default().push(id);
+    let list = explored.entry(idx).or_default();
+    list.push(id);
+    env.max_states_per_insn = env.max_states_per_insn.max(list.len() as u64);
     Ok(Visit::NewState(id))
 }
 

@@ -34,6 +34,7 @@ mod explore;
 mod global;
 mod jmp;
 mod kfunc;
+mod log;
 mod mem;
 mod precision;
 pub mod prune;
@@ -101,6 +102,8 @@ pub struct CheckOptions {
     pub unprivileged: bool,
     /// `BPF_PROG_LOAD` `prog_flags` (`BPF_F_STRICT_ALIGNMENT`, `BPF_F_ANY_ALIGNMENT`, ...).
     pub prog_flags: u32,
+    /// Kernel-style log: 0 none, 1 the path to the end, 2 every instruction.
+    pub log_level: u8,
 }
 
 /// `BPF_F_TEST_STATE_FREQ`.
@@ -119,6 +122,8 @@ pub struct Outcome {
     pub finding: Option<Finding>,
     /// Statistics.
     pub stats: Stats,
+    /// The kernel-style log (`log_level` > 0 and the program was explored).
+    pub log: Option<String>,
 }
 
 /// Analyses one program of an object (`bpf_check`).
@@ -127,6 +132,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
     let done = |verdict, finding, stats: Stats| Outcome {
         verdict,
         finding,
+        log: None,
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -176,6 +182,9 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
     env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
+    if opts.log_level > 0 {
+        env.log = Some(log::VLog::new(opts.log_level));
+    }
     let result = explore::do_check_all(&mut env)
         .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
     let mut stats = Stats {
@@ -184,7 +193,40 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         peak_states: None,
         time_us: 0,
     };
-    match result {
+    if env.log.is_some() {
+        match &result {
+            Err(env::Stop::Reject(f)) => {
+                log::line(&mut env, &f.message);
+                for m in &f.more {
+                    log::line(&mut env, m);
+                }
+            }
+            Err(env::Stop::Unsupported { what, .. }) => {
+                log::line(&mut env, &format!("bpfproof: unsupported: {what}"));
+            }
+            Ok(_) => {}
+        }
+        let (total, peak) = match &result {
+            Ok(c) => (c.total_states, c.peak_states),
+            Err(_) => (env.ckpts.len() as u64, env.ckpts.len() as u64),
+        };
+        let summary = format!(
+            "processed {} insns (limit {}) max_states_per_insn {} total_states {} peak_states {} mark_read {}",
+            env.insn_processed,
+            env::BPF_COMPLEXITY_LIMIT_INSNS,
+            env.max_states_per_insn,
+            total,
+            peak,
+            env.mark_read
+        );
+        log::line(&mut env, &summary);
+    }
+    let log_text = env.log.take().map(|l| l.buf);
+    let with_log = |mut o: Outcome| {
+        o.log = log_text.clone();
+        o
+    };
+    with_log(match result {
         Ok(c) => {
             stats.total_states = Some(c.total_states);
             stats.peak_states = Some(c.peak_states);
@@ -201,5 +243,5 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
             stats.insns_processed = None;
             done(Verdict::Unsupported, Some(f), stats)
         }
-    }
+    })
 }

@@ -51,6 +51,7 @@ pub fn mark_reg_read(env: &mut Env<'_>, st: &VerifierState, frame: usize, r: usi
             return;
         }
         f.live[r] |= REG_LIVE_READ;
+        env.mark_read += 1;
         if f.live[r] & REG_LIVE_WRITTEN != 0 {
             return;
         }

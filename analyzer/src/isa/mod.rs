@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod disasm;
+pub mod names;
 pub mod raw;
 
 pub use decode::{
@@ -12,4 +13,5 @@ pub use decode::{
     decode, decode_all, encode,
 };
 pub use disasm::{DisasmCtx, print_bpf_insn};
+pub use names::ObjectNames;
 pub use raw::RawInsn;

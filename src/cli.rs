@@ -5,7 +5,9 @@ use bpfproof_analyzer::diag::codes::CODES;
 use bpfproof_analyzer::engine;
 use bpfproof_analyzer::object::{self, LoadError, LoadOptions, Object, btf::Btf};
 use bpfproof_analyzer::platform::ProgType;
-use bpfproof_reports::check::{CheckReport, CheckResult, ErrorDetail, Stats, Verdict};
+use bpfproof_reports::check::{
+    CheckReport, CheckResult, Diagnostic, ErrorDetail, PathStep, Stats, Verdict,
+};
 use bpfproof_reports::disasm::SourceEntry;
 use bpfproof_reports::{check, disasm, list};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -511,6 +513,30 @@ fn cmd_check(
                     text: l.text.clone(),
                 }),
             });
+            let mut diagnostics = Vec::new();
+            if let (Some(detail), Some(fail)) = (&error, &out.failure) {
+                diagnostics.push(Diagnostic {
+                    severity: "error",
+                    detail: detail.clone(),
+                    notes: Vec::new(),
+                    help: None,
+                    state: Some(fail.state.clone()),
+                    path: fail
+                        .path
+                        .iter()
+                        .map(|&(insn, taken)| PathStep {
+                            insn,
+                            taken,
+                            line: p.line_for(insn).map(|l| l.line),
+                        })
+                        .collect(),
+                    obligation: fail
+                        .obligation
+                        .as_ref()
+                        .and_then(|o| serde_json::to_value(o).ok()),
+                    counterexample: None,
+                });
+            }
             report.results.push(CheckResult {
                 object: name.clone(),
                 section: Some(p.section.clone()),
@@ -518,7 +544,7 @@ fn cmd_check(
                 prog_type: p.prog_type.map(|t| t.name().to_string()),
                 verdict,
                 error,
-                diagnostics: Vec::new(),
+                diagnostics,
                 stats: Stats {
                     insns: p.insns.len(),
                     insns_processed: out.stats.insns_processed,

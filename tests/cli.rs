@@ -234,3 +234,43 @@ fn check_log_level_writes_a_kernel_style_log() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_json_diagnostic_carries_state_path_and_obligation() {
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/programs/bad_pkt_bounds.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let d = &v["results"][0]["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["code"], "BPF301");
+    assert_eq!(d["state"], "R1_w=pkt(r=0) R10=fp0");
+    assert!(d["path"].as_array().expect("path").is_empty());
+    let ob = &d["obligation"];
+    assert_eq!(ob["kind"], "read");
+    assert_eq!(ob["base"], "pkt");
+    assert_eq!(ob["fixed_off"], 12);
+    assert_eq!(ob["size"], 2);
+    assert_eq!(ob["bound"]["kind"], "packet");
+    assert_eq!(ob["bound"]["range"], 0);
+
+    // A rejection behind branches lists them in order, with source lines.
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/programs/bad_unreleased_sk.bpf.o",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let path = v["results"][0]["diagnostics"][0]["path"]
+        .as_array()
+        .expect("path")
+        .clone();
+    assert!(!path.is_empty());
+    let insns: Vec<u64> = path.iter().map(|s| s["insn"].as_u64().unwrap()).collect();
+    assert!(insns.windows(2).all(|w| w[0] < w[1]), "{insns:?}");
+}

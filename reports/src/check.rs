@@ -50,6 +50,42 @@ pub struct ErrorDetail {
     pub more: Vec<String>,
 }
 
+/// One step of the path to an error: a conditional jump and its outcome.
+#[derive(Serialize, Clone, Debug)]
+pub struct PathStep {
+    /// The jump instruction.
+    pub insn: usize,
+    /// Whether the jump was taken.
+    pub taken: bool,
+    /// Its C source line, when line info exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// One diagnostic (`diagnostics[]`): the error fields plus what explains it.
+#[derive(Serialize, Clone, Debug)]
+pub struct Diagnostic {
+    /// `error` (the kernel's first error), `warning` or `note`.
+    pub severity: &'static str,
+    /// The error itself.
+    #[serde(flatten)]
+    pub detail: ErrorDetail,
+    /// `note:` lines.
+    pub notes: Vec<String>,
+    /// The `help:` line, when there is a known fix.
+    pub help: Option<String>,
+    /// Registers and stack before the instruction, in the kernel's log syntax.
+    pub state: Option<String>,
+    /// The conditional jumps that led here, in order.
+    pub path: Vec<PathStep>,
+    /// The memory access that could not be proven (kind, pointer, offsets,
+    /// size, bound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub obligation: Option<serde_json::Value>,
+    /// A concrete input reaching the error (Z3), when found.
+    pub counterexample: Option<String>,
+}
+
 /// Per-program statistics, named as the kernel / veristat name them.
 #[derive(Serialize, Clone, Debug, Default)]
 pub struct Stats {
@@ -80,8 +116,8 @@ pub struct CheckResult {
     pub verdict: Verdict,
     /// First error, `null` when accepted.
     pub error: Option<ErrorDetail>,
-    /// Every diagnostic (empty until the engine reports them).
-    pub diagnostics: Vec<serde_json::Value>,
+    /// Every diagnostic, the first error included.
+    pub diagnostics: Vec<Diagnostic>,
     /// Statistics.
     pub stats: Stats,
 }

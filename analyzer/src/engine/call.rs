@@ -969,6 +969,37 @@ fn check_helper_mem_access(
     raw_mode: bool,
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
+    if reg.is_pointer() {
+        let region = super::mem::region_size(env, &reg);
+        env.cur_obligation = Some(super::obligation::Obligation::new(
+            super::obligation::ObligationKind::HelperMem,
+            idx,
+            regno,
+            &reg,
+            0,
+            size,
+            region,
+        ));
+        env.obligations += 1;
+    }
+    check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, raw_mode)?;
+    env.cur_obligation = None;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_helper_mem_access_inner(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    size: u64,
+    access: Access,
+    zero_ok: bool,
+    raw_mode: bool,
+) -> Result<(), Stop> {
+    let reg = reg.clone();
     if size == 0 && !zero_ok {
         bail_reject!("BPF405", idx, "invalid zero-sized read");
     }

@@ -109,6 +109,14 @@ pub struct Env<'a> {
     pub mark_read: u64,
     /// Most states stored at one instruction (`max_states_per_insn`).
     pub max_states_per_insn: u64,
+    /// The memory access being checked, until it is proven.
+    pub cur_obligation: Option<super::obligation::Obligation>,
+    /// Memory accesses checked.
+    pub obligations: u64,
+    /// Branch decisions of the current path.
+    pub decisions: super::obligation::DecisionList,
+    /// The state and path at the instruction that failed.
+    pub failure: Option<(crate::state::VerifierState, super::obligation::DecisionList)>,
 }
 
 impl<'a> Env<'a> {
@@ -139,6 +147,10 @@ impl<'a> Env<'a> {
             log: None,
             mark_read: 0,
             max_states_per_insn: 0,
+            cur_obligation: None,
+            obligations: 0,
+            decisions: None,
+            failure: None,
             map_fields: obj
                 .maps
                 .iter()

@@ -38,6 +38,8 @@ struct Path {
     from: usize,
     /// The log position when it was pushed.
     log_pos: usize,
+    /// Branch decisions on the way here.
+    decisions: super::obligation::DecisionList,
 }
 
 /// What `check_cfg`/`visit_insn` marks per instruction.
@@ -165,6 +167,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
         hist: Vec::new(),
         from: usize::MAX,
         log_pos: 0,
+        decisions: None,
     });
     while let Some(Path {
         mut idx,
@@ -173,10 +176,12 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
         hist,
         from,
         log_pos,
+        decisions,
     }) = path.take()
     {
         env.cur_ckpt = ckpt;
         env.hist = hist;
+        env.decisions = decisions;
         if from != usize::MAX {
             super::log::path_start(env, from, idx, log_pos, &st);
         } else {
@@ -262,7 +267,13 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             });
             let frames_before = st.frames.len();
             super::log::before_insn(env, idx, &st);
-            let next = step(env, &mut st, idx, insn)?;
+            let next = match step(env, &mut st, idx, insn) {
+                Ok(n) => n,
+                Err(e) => {
+                    env.failure = Some((st, env.decisions.clone()));
+                    return Err(e);
+                }
+            };
 
             mark_insn_writes(&mut st, insn, frames_before);
             let dst = match insn {
@@ -278,6 +289,10 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
                 push_path(env, &mut pending, idx, target, other)?;
+            }
+            if let (Insn::Jmp { off, .. }, Next::Go(n)) = (insn, &next) {
+                let taken = *n as i64 == idx as i64 + off as i64 + 1 && *n != idx + 1;
+                env.decisions = super::obligation::push_decision(&env.decisions, idx, taken);
             }
             match next {
                 Next::Go(n) => idx = n,
@@ -301,7 +316,10 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     target,
                     other,
                 } => {
+                    let not_taken = super::obligation::push_decision(&env.decisions, idx, false);
+                    env.decisions = super::obligation::push_decision(&env.decisions, idx, true);
                     push_path(env, &mut pending, idx, target, *other)?;
+                    env.decisions = not_taken;
                     idx = fallthrough;
                 }
             }
@@ -412,6 +430,7 @@ fn push_path(
         hist: env.hist.clone(),
         from: idx,
         log_pos: super::log::pos(env),
+        decisions: env.decisions.clone(),
     });
     if pending.len() > BPF_COMPLEXITY_LIMIT_JMP_SEQ {
         bail_reject!(

@@ -6,6 +6,7 @@
 //! and other pointer kinds are reported as unsupported.
 
 use super::env::{BPF_MAX_VAR_OFF, Env, Stop, bail_reject, unsupported};
+use super::obligation::{Obligation, ObligationKind};
 use crate::checks::ctx::{AccessType, CtxCheck, CtxRegType, check_ctx_access};
 use crate::isa::Size;
 use crate::state::{
@@ -34,6 +35,71 @@ pub enum Value {
 /// `check_mem_access` for an instruction at `idx` through register `regno`.
 #[allow(clippy::too_many_arguments)]
 pub fn check_mem_access(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    off: i32,
+    size: Size,
+    t: Access,
+    value: Value,
+    is_ldsx: bool,
+    strict_alignment_once: bool,
+) -> Result<(), Stop> {
+    let reg = &st.cur().regs[regno];
+    if reg.is_pointer() {
+        let kind = if t == Access::Write {
+            ObligationKind::Write
+        } else {
+            ObligationKind::Read
+        };
+        let region = region_size(env, reg);
+        env.cur_obligation = Some(Obligation::new(
+            kind,
+            idx,
+            regno,
+            reg,
+            off as i64,
+            size.bytes() as u64,
+            region,
+        ));
+        env.obligations += 1;
+    }
+    check_mem_access_inner(
+        env,
+        st,
+        idx,
+        regno,
+        off,
+        size,
+        t,
+        value,
+        is_ldsx,
+        strict_alignment_once,
+    )?;
+    env.cur_obligation = None;
+    Ok(())
+}
+
+/// The size of the region a map key, map value or memory pointer points
+/// into.
+pub(super) fn region_size(env: &Env<'_>, reg: &RegState) -> Option<u32> {
+    match reg.base {
+        BaseType::MapValue => reg
+            .map
+            .and_then(|m| env.obj.maps.get(m as usize))
+            .map(|m| m.value_size),
+        BaseType::MapKey => reg
+            .map
+            .and_then(|m| env.obj.maps.get(m as usize))
+            .map(|m| m.key_size),
+        BaseType::Mem => Some(reg.mem_size),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_mem_access_inner(
     env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,

@@ -36,6 +36,7 @@ mod jmp;
 mod kfunc;
 mod log;
 mod mem;
+pub mod obligation;
 mod precision;
 pub mod prune;
 mod regs;
@@ -124,6 +125,21 @@ pub struct Outcome {
     pub stats: Stats,
     /// The kernel-style log (`log_level` > 0 and the program was explored).
     pub log: Option<String>,
+    /// Where the first error was met: the state, the path, the access.
+    pub failure: Option<Failure>,
+}
+
+/// The context of a rejection.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// The registers and stack before the failing instruction, as the
+    /// kernel's log prints them.
+    pub state: String,
+    /// Conditional jumps on the path from the program start, in order:
+    /// instruction and whether the jump was taken.
+    pub path: Vec<(usize, bool)>,
+    /// The memory access that could not be proven, when the error is one.
+    pub obligation: Option<obligation::Obligation>,
 }
 
 /// Analyses one program of an object (`bpf_check`).
@@ -133,6 +149,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         verdict,
         finding,
         log: None,
+        failure: None,
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -222,8 +239,30 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         log::line(&mut env, &summary);
     }
     let log_text = env.log.take().map(|l| l.buf);
+    let failure = match (&result, env.failure.take()) {
+        (Err(env::Stop::Reject(_)), Some((st, path))) => {
+            let maps: Vec<crate::state::print::MapInfo<'_>> = obj
+                .maps
+                .iter()
+                .map(|m| crate::state::print::MapInfo {
+                    name: &m.name,
+                    key_size: m.key_size,
+                    value_size: m.value_size,
+                })
+                .collect();
+            Some(Failure {
+                state: crate::state::print::print_cur_state(&st, true, &maps)
+                    .trim()
+                    .to_string(),
+                path: obligation::decisions(&path),
+                obligation: env.cur_obligation.take(),
+            })
+        }
+        _ => None,
+    };
     let with_log = |mut o: Outcome| {
         o.log = log_text.clone();
+        o.failure = failure.clone();
         o
     };
     with_log(match result {

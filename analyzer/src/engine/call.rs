@@ -1066,6 +1066,7 @@ fn check_helper_mem_access_inner(
                 "stack pointer into a frame that has returned",
             ));
         }
+        super::regs::mark_stack_range_read(env, st, frame, off, hi_off + size as i64);
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
         let _ = (access, raw_mode);

@@ -200,14 +200,15 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             env.insn_processed += 1;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
-                // here. Our pruning has no stack-slot liveness yet, so it prunes
-                // less than the kernel: reaching the limit does not show that
-                // the kernel would reach it too.
+                // here. Our pruning follows the kernel's (precision, liveness)
+                // but is not proven equal to it (the order of the explored
+                // states, stack-slot details): reaching the limit does not
+                // show that the kernel would reach it too.
                 return Err(unsupported(
                     idx,
                     format!(
                         "the 1,000,000-instruction limit was reached; bpfproof's state pruning \
-                         (no stack-slot liveness yet) is weaker than the kernel's, which may still finish \
+                         is close to the kernel's but not proven equal, so the kernel may still finish \
                          (kernel message if it does not: BPF program is too large. Processed {} insn)",
                         env.insn_processed
                     ),
@@ -241,6 +242,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                         // Writes from here on are the new state's children's.
                         for f in &mut st.frames {
                             f.live = [0; MAX_BPF_REG];
+                            f.stack_live.iter_mut().for_each(|l| *l = 0);
                         }
                         counters.total_states += 1;
                         live_states += 1;
@@ -379,6 +381,11 @@ fn propagate_liveness(env: &mut Env<'_>, old: usize, cur: &VerifierState) {
                 super::regs::mark_reg_read(env, cur, f, r);
             }
         }
+        for spi in 0..env.ckpts[old].st.frames[f].stack_live.len() {
+            if env.ckpts[old].st.frames[f].stack_live[spi] & super::regs::REG_LIVE_READ != 0 {
+                super::regs::mark_stack_read(env, cur, f, spi);
+            }
+        }
     }
 }
 
@@ -405,6 +412,11 @@ fn clean_live_states(env: &mut Env<'_>, list: &[usize], cur: &VerifierState) {
             for r in 0..10 {
                 if f.live[r] & super::regs::REG_LIVE_READ == 0 {
                     f.regs[r] = RegState::not_init();
+                }
+            }
+            for (spi, s) in f.stack.iter_mut().enumerate() {
+                if f.stack_live[spi] & super::regs::REG_LIVE_READ == 0 {
+                    *s = crate::state::StackSlot::default();
                 }
             }
         }

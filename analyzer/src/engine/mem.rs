@@ -302,9 +302,18 @@ fn check_mem_access_inner(
                 ));
             }
             let full = full as i32;
+            let spi = ((-full - 1) / 8) as usize;
             match t {
-                Access::Read => check_stack_read_fixed_off(env, st, idx, sf, full, sz, value_reg)?,
-                Access::Write => check_stack_write_fixed_off(env, st, idx, sf, full, sz, value)?,
+                Access::Read => {
+                    super::regs::mark_stack_read(env, st, sf, spi);
+                    check_stack_read_fixed_off(env, st, idx, sf, full, sz, value_reg)?
+                }
+                Access::Write => {
+                    check_stack_write_fixed_off(env, st, idx, sf, full, sz, value)?;
+                    if sz == 8 {
+                        st.frames[sf].stack_live[spi] |= super::regs::REG_LIVE_WRITTEN;
+                    }
+                }
             }
         }
         BaseType::Packet | BaseType::PacketMeta => {
@@ -1211,6 +1220,7 @@ fn check_stack_var_off(
             "stack pointer into a frame that has returned",
         ));
     }
+    super::regs::mark_stack_range_read(env, st, sf, min_off, max_off);
     if let Some(d) = dst {
         let fr = &st.frames[sf];
         let lo = v.smin + off as i64;

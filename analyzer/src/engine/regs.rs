@@ -21,6 +21,50 @@ pub fn check_reg_read(
     Ok(())
 }
 
+/// `mark_reg_read` for stack slot `spi` of frame `frame`
+/// (`stack[spi].spilled_ptr`).
+pub fn mark_stack_read(env: &mut Env<'_>, st: &VerifierState, frame: usize, spi: usize) {
+    if spi >= st.frames[frame].stack_live.len()
+        || st.frames[frame].stack_live[spi] & REG_LIVE_WRITTEN != 0
+    {
+        return;
+    }
+    let callsite = st.frames[frame].callsite;
+    let mut c = env.cur_ckpt;
+    while let Some(p) = c {
+        let ck = &mut env.ckpts[p];
+        let Some(f) = ck.st.frames.get_mut(frame) else {
+            return;
+        };
+        if f.callsite != callsite || f.stack_live[spi] & REG_LIVE_READ != 0 {
+            return;
+        }
+        f.stack_live[spi] |= REG_LIVE_READ;
+        env.mark_read += 1;
+        if f.stack_live[spi] & REG_LIVE_WRITTEN != 0 {
+            return;
+        }
+        c = ck.parent;
+    }
+}
+
+/// Marks every slot holding a byte of `[lo, hi)` (frame offsets) read.
+pub fn mark_stack_range_read(
+    env: &mut Env<'_>,
+    st: &VerifierState,
+    frame: usize,
+    lo: i64,
+    hi: i64,
+) {
+    let mut o = lo;
+    while o < hi {
+        if (-512..0).contains(&o) {
+            mark_stack_read(env, st, frame, ((-o - 1) / 8) as usize);
+        }
+        o += 1;
+    }
+}
+
 /// `REG_LIVE_READ`: a stored state's register was read by a continuation.
 pub const REG_LIVE_READ: u8 = 1;
 /// `REG_LIVE_WRITTEN`: the register was written since the previous stored
@@ -31,8 +75,7 @@ pub const REG_LIVE_WRITTEN: u8 = 2;
 /// stored state up the path, until the one after which it was written,
 /// was read.
 ///
-/// Only registers are tracked; every stack slot counts as live. A frame
-/// is followed up only while the stored states have it at the same call
+/// A frame is followed up only while the stored states have it at the same call
 /// site: arguments and return values crossing frames are marked read
 /// eagerly at calls and exits instead (more read marks than the kernel's,
 /// so never more pruning).

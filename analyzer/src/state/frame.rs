@@ -36,6 +36,8 @@ pub struct FuncState {
     /// kept apart from the register values so that copies of values never
     /// carry it.
     pub live: [u8; MAX_BPF_REG],
+    /// Liveness of each stack slot (`stack[spi].spilled_ptr.live`).
+    pub stack_live: Vec<u8>,
 }
 
 impl FuncState {
@@ -56,6 +58,7 @@ impl FuncState {
             callback_ret_range: (0, 0),
             callback_depth: 0,
             live: [0; MAX_BPF_REG],
+            stack_live: vec![0; (MAX_BPF_STACK / 8) as usize],
         }
     }
 }

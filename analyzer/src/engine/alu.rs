@@ -4,7 +4,7 @@
 use super::env::{BPF_MAX_VAR_OFF, Env, Stop, bail_reject};
 use super::regs::{check_reg_read, check_reg_write};
 use crate::isa::{AluOp, EndKind, Src};
-use crate::state::{BaseType, RegState, VerifierState};
+use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
 use bpfproof_domains::scalar::{AluOp as DAlu, Endian, Scalar};
 
 /// `bpf_alu_string` of the kernel's disassembler, for messages.
@@ -411,7 +411,8 @@ fn adjust_ptr_min_max_vals(
     if matches!(
         ptr.base,
         BaseType::Func | BaseType::DynptrPtr | BaseType::TpBuffer | BaseType::Buf
-    ) || (ptr.base == BaseType::BtfId && ptr.flags.0 != 0)
+    ) || (ptr.base == BaseType::BtfId
+        && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
     {
         return Err(super::env::unsupported(
             idx,

@@ -261,6 +261,12 @@ pub fn check_helper_call(
             }
             r
         }
+        RetBase::PtrToBtfId if ret.flags == PF::PTR_TRUSTED && proto.ret_btf_id.is_some() => {
+            let mut r = RegState::pointer(BaseType::BtfId);
+            r.btf_id = super::kfunc::helper_ret_struct(proto.ret_btf_id.unwrap_or(""), idx)?;
+            r.flags.0 |= TypeFlags::TRUSTED;
+            r
+        }
         RetBase::PtrToSocket | RetBase::PtrToSockCommon | RetBase::PtrToTcpSock => {
             if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
                 return Err(unsupported(

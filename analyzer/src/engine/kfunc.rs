@@ -14,8 +14,8 @@ use super::env::{Env, Stop, bail_reject, unsupported};
 use crate::object::btf::{Btf, BtfTypeKind, bundled_vmlinux_btf};
 use crate::platform::ProgType;
 use crate::platform::kfuncs_data::{
-    KF_ACQUIRE, KF_DESTRUCTIVE, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE, KF_TRUSTED_ARGS, KFUNC_SETS,
-    KFUNCS, SPECIAL_KFUNCS,
+    KF_ACQUIRE, KF_DESTRUCTIVE, KF_RCU, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE, KF_TRUSTED_ARGS,
+    KFUNC_SETS, KFUNCS, SPECIAL_KFUNCS,
 };
 use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
 
@@ -79,6 +79,31 @@ fn is_scalar_type(btf: &Btf, id: u32) -> bool {
     )
 }
 
+/// `is_trusted_reg` for BTF pointers: referenced, or trusted without an
+/// unsafe modifier.
+fn is_trusted_reg(reg: &RegState) -> bool {
+    reg.ref_obj_id != 0
+        || (reg.flags.has(TypeFlags::TRUSTED) && !reg.flags.has(TypeFlags::UNTRUSTED))
+}
+
+/// The struct a helper's `ret_btf_id` names (`btf_tracing_ids[...]`).
+pub fn helper_ret_struct(ret_btf_id: &str, idx: usize) -> Result<u32, Stop> {
+    let name = match ret_btf_id {
+        "&btf_tracing_ids[BTF_TRACING_TYPE_TASK]" => "task_struct",
+        "&btf_tracing_ids[BTF_TRACING_TYPE_FILE]" => "file",
+        "&btf_tracing_ids[BTF_TRACING_TYPE_VMA]" => "vm_area_struct",
+        other => {
+            return Err(unsupported(
+                idx,
+                format!("helper result of BTF type {other}"),
+            ));
+        }
+    };
+    let btf = target_btf(idx)?;
+    btf.find_by_name_kind(name, crate::object::btf::BtfKind::Struct)
+        .ok_or_else(|| unsupported(idx, format!("struct {name} is not in the kernel BTF")))
+}
+
 /// `check_kfunc_call`.
 pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -> Result<(), Stop> {
     let Some(name) = env
@@ -110,8 +135,16 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         ),
         Ok(Some(f)) => f,
     };
-    let known =
-        KF_ACQUIRE | KF_RELEASE | KF_RET_NULL | KF_TRUSTED_ARGS | KF_SLEEPABLE | KF_DESTRUCTIVE;
+    let known = KF_ACQUIRE
+        | KF_RELEASE
+        | KF_RET_NULL
+        | KF_TRUSTED_ARGS
+        | KF_SLEEPABLE
+        | KF_DESTRUCTIVE
+        | KF_RCU;
+    // is_kfunc_trusted_args: release functions take trusted arguments too.
+    let trusted_args = flags & (KF_TRUSTED_ARGS | KF_RELEASE) != 0;
+    let rcu = flags & KF_RCU != 0;
     if flags & !known != 0 {
         return Err(unsupported(
             idx,
@@ -160,6 +193,17 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             }
             continue;
         }
+        if (trusted_args || rcu)
+            && (reg.may_be_null()
+                || (reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0))
+        {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "Possibly NULL pointer passed to trusted arg{}",
+                i
+            );
+        }
         let Some(want) = pointee_struct(btf, p.type_id) else {
             return Err(unsupported(
                 idx,
@@ -175,14 +219,27 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
                 format!("kfunc {name} argument {pname}: {} passed", reg.type_str()),
             ));
         }
-        if reg.may_be_null() || reg.ref_obj_id == 0 {
-            // Trusted-ness of non-referenced pointers is not modelled.
+        if reg.may_be_null() {
             return Err(unsupported(
                 idx,
-                format!("kfunc {name} argument {pname}: pointer without a reference"),
+                format!("kfunc {name} argument {pname}: possibly NULL pointer"),
             ));
         }
-        if flags & KF_RELEASE != 0 && release_ref.is_none() {
+        if (trusted_args || rcu) && !is_trusted_reg(&reg) {
+            if !rcu {
+                bail_reject!("BPF405", idx, "R{} must be referenced or trusted", regno);
+            }
+            if !reg.flags.has(TypeFlags::RCU) {
+                bail_reject!("BPF405", idx, "R{} must be a rcu pointer", regno);
+            }
+        }
+        if reg.ref_obj_id != 0 && flags & KF_RELEASE != 0 {
+            if release_ref.is_some() {
+                return Err(unsupported(
+                    idx,
+                    format!("release kfunc {name} with two referenced arguments"),
+                ));
+            }
             release_ref = Some(reg.ref_obj_id);
         }
     }
@@ -202,10 +259,12 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             }
         });
     } else if flags & KF_RELEASE != 0 {
-        return Err(unsupported(
+        bail_reject!(
+            "BPF502",
             idx,
-            format!("release kfunc {name} without a referenced argument"),
-        ));
+            "release kernel function {} expects refcounted PTR_TO_BTF_ID",
+            name
+        );
     }
     for r in 0..=5 {
         st.cur_mut().regs[r] = RegState::not_init();
@@ -319,7 +378,7 @@ pub fn check_ptr_to_btf_access(
     if write {
         return Err(unsupported(idx, "writes through BTF pointers"));
     }
-    if reg.flags.0 != 0 {
+    if reg.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0 {
         return Err(unsupported(
             idx,
             format!("reads through BTF pointers with flags {:#x}", reg.flags.0),

@@ -4,7 +4,7 @@
 use super::env::{BPF_MAX_VAR_OFF, Env, Stop, bail_reject};
 use super::regs::{check_reg_read, check_reg_write};
 use crate::isa::{AluOp, EndKind, Src};
-use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+use crate::state::{BPF_ADD_CONST, BaseType, RegState, TypeFlags, VerifierState};
 use bpfproof_domains::scalar::{AluOp as DAlu, Endian, Scalar};
 
 /// `bpf_alu_string` of the kernel's disassembler, for messages.
@@ -49,8 +49,17 @@ fn domain_op(op: AluOp) -> DAlu {
 
 /// `assign_scalar_id_before_mov`: give an unknown scalar an id so that a
 /// copy of it stays linked (`find_equal_scalars`).
-fn assign_scalar_id_before_mov(env: &mut Env<'_>, r: &mut RegState) {
-    if r.is_scalar() && r.id == 0 && !r.var.is_const() {
+pub(super) fn assign_scalar_id_before_mov(env: &mut Env<'_>, r: &mut RegState) {
+    if !r.is_scalar() {
+        return;
+    }
+    if r.id & BPF_ADD_CONST != 0 {
+        // Multiple `rX += const` links are not supported: the copy starts
+        // a new plain link.
+        r.id = 0;
+        r.off = 0;
+    }
+    if r.id == 0 && !r.var.is_const() {
         r.id = env.new_id();
     }
 }
@@ -291,9 +300,29 @@ fn adjust_reg_min_max_vals(
         None => r,
     };
     let mut nr = RegState::scalar(var);
-    // Linked scalars (`BPF_ADD_CONST` deltas) are not tracked yet: an ALU
-    // op always breaks the link, as in kernels before 6.11.
-    nr.id = 0;
+    // `rX += const` on a linked scalar keeps the link with a delta
+    // (`BPF_ADD_CONST`, 64-bit adds only); any other ALU op breaks it.
+    let src_const = match src {
+        Src::Imm(imm) => Some(imm as i64 as u64),
+        Src::Reg(_) if src_reg.var.is_const() => Some(src_reg.var.var_off.value),
+        Src::Reg(_) => None,
+    };
+    if env.privileged
+        && op == AluOp::Add
+        && is64
+        && dst_reg.id != 0
+        && let Some(val) = src_const
+    {
+        if dst_reg.id & BPF_ADD_CONST != 0 || val > i32::MAX as u64 {
+            nr.id = 0;
+            nr.off = 0;
+        } else {
+            nr.id = dst_reg.id | BPF_ADD_CONST;
+            nr.off = val as i32;
+        }
+    } else {
+        nr.id = 0;
+    }
     st.cur_mut().regs[d] = nr;
     Ok(())
 }

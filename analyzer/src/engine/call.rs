@@ -407,7 +407,7 @@ fn push_callback_call(
     let n = cb.frames.len();
     cb.frames[n - 2].callback_depth += 1;
     st.cur_mut().callback_depth = 0;
-    env.pushed_callback = Some((start, cb));
+    env.pushed = Some((start, cb));
     Ok(())
 }
 

@@ -94,9 +94,9 @@ pub struct Env<'a> {
     /// First instruction of every function (`subprog_info[].start`): 0, call
     /// targets and function-pointer targets, sorted.
     pub subprog_starts: Vec<usize>,
-    /// A callback visit pushed by the instruction just checked
-    /// (`push_callback_call`): the callback's first instruction and state.
-    pub pushed_callback: Option<(usize, crate::state::VerifierState)>,
+    /// A path pushed by the instruction just checked (`push_callback_call`,
+    /// `may_goto`): its first instruction and state.
+    pub pushed: Option<(usize, crate::state::VerifierState)>,
     /// Stored states of the current exploration (`explored_states`).
     pub ckpts: Vec<super::prune::Checkpoint>,
     /// The stored state the current path descends from (`parent`).
@@ -140,7 +140,7 @@ impl<'a> Env<'a> {
             called_globals: Vec::new(),
             in_global: false,
             subprog_starts: Vec::new(),
-            pushed_callback: None,
+            pushed: None,
             ckpts: Vec::new(),
             cur_ckpt: None,
             hist: Vec::new(),

@@ -224,7 +224,8 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     .count()
                     > 40;
                 let force = marks.force[idx] || env.test_state_freq || long_hist;
-                match is_state_visited(env, &mut explored, idx, &st, force)? {
+                let force_ckpt = marks.force[idx];
+                match is_state_visited(env, &mut explored, idx, &mut st, force, force_ckpt)? {
                     Visit::Prune(old) => {
                         env.hist.push(Hist {
                             idx: idx as u32,
@@ -287,7 +288,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 _ => None,
             };
             super::log::after_insn(env, &st, dst);
-            if let Some((target, other)) = env.pushed_callback.take() {
+            if let Some((target, other)) = env.pushed.take() {
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
                 push_path(env, &mut pending, idx, target, other)?;
@@ -326,12 +327,19 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 }
             }
         }
-        // update_branch_counts: this path is done.
+        // update_branch_counts: this path is done; a finished state that
+        // was part of a loop makes its parent part of it too.
+        if let (Some(p), Some(le)) = (env.cur_ckpt, st.loop_entry) {
+            super::prune::update_loop_entry_at(&mut env.ckpts, p, le);
+        }
         let mut c = env.cur_ckpt;
         while let Some(i) = c {
             env.ckpts[i].branches -= 1;
             if env.ckpts[i].branches > 0 {
                 break;
+            }
+            if let (Some(p), Some(le)) = (env.ckpts[i].parent, env.ckpts[i].st.loop_entry) {
+                super::prune::update_loop_entry_at(&mut env.ckpts, p, le);
             }
             c = env.ckpts[i].parent;
         }
@@ -494,8 +502,9 @@ fn is_state_visited(
     env: &mut Env<'_>,
     explored: &mut HashMap<usize, Vec<usize>>,
     idx: usize,
-    cur: &VerifierState,
+    cur: &mut VerifierState,
     force_new_state: bool,
+    force_ckpt: bool,
 ) -> Result<Visit, Stop> {
     let not_exact = if env.privileged {
         Exact::NotExact
@@ -514,6 +523,7 @@ fn is_state_visited(
         env.insns[idx],
         Some(Ok(Insn::Call(CallKind::Helper(id)))) if is_sync_callback_calling_helper(id)
     );
+    let may_goto = matches!(env.insns[idx], Some(Ok(Insn::MayGoto { .. })));
     if let Some(list) = explored.get_mut(&idx) {
         let mut k = 0;
         while k < list.len() {
@@ -524,12 +534,21 @@ fn is_state_visited(
                 // converge when a state repeats (RANGE_WITHIN: bpfproof's
                 // NOT_EXACT already treats every scalar as precise);
                 // elsewhere only the infinite-loop check applies.
+                if may_goto
+                    && old.st.may_goto_depth != cur.may_goto_depth
+                    && states_equal(&old.st, cur, Exact::RangeWithin)
+                {
+                    super::prune::update_loop_entry(ckpts, cur, c);
+                    ckpts[c].hit_cnt += 1;
+                    return Ok(Visit::Prune(c));
+                }
                 if calls_callback {
                     if states_equal(&old.st, cur, Exact::RangeWithin) {
                         ckpts[c].hit_cnt += 1;
                         return Ok(Visit::Prune(c));
                     }
                 } else if old.st.callback_unroll_depth == cur.callback_unroll_depth
+                    && old.st.may_goto_depth == cur.may_goto_depth
                     && states_equal(&old.st, cur, Exact::Exact)
                 {
                     bail_reject!("BPF603", idx, "infinite loop detected at insn {}", idx);
@@ -540,16 +559,30 @@ fn is_state_visited(
                 {
                     add_new_state = false;
                 }
-            } else if states_equal(&old.st, cur, not_exact) {
-                ckpts[c].hit_cnt += 1;
-                return Ok(Visit::Prune(c));
+            } else {
+                // A state inside a loop whose head is still being explored
+                // is compared exactly (`force_exact`).
+                let loop_entry = super::prune::get_loop_entry(ckpts, old.st.loop_entry);
+                let force_exact = loop_entry.is_some_and(|e| ckpts[e].branches > 0);
+                let exact = if force_exact {
+                    Exact::RangeWithin
+                } else {
+                    not_exact
+                };
+                if states_equal(&old.st, cur, exact) {
+                    if let Some(e) = loop_entry.filter(|_| force_exact) {
+                        super::prune::update_loop_entry(ckpts, cur, e);
+                    }
+                    ckpts[c].hit_cnt += 1;
+                    return Ok(Visit::Prune(c));
+                }
             }
             // miss: evict states that keep missing, as the kernel does.
             let old = &mut ckpts[c];
             if add_new_state {
                 old.miss_cnt += 1;
             }
-            let n = if force_new_state && old.branches > 0 {
+            let n = if force_ckpt && old.branches > 0 {
                 64
             } else {
                 3
@@ -569,8 +602,10 @@ fn is_state_visited(
     let id = env.ckpts.len();
     let parent = env.cur_ckpt;
     let hist = std::mem::take(&mut env.hist);
+    let new_st = cur.clone();
+    cur.dfs_depth = new_st.dfs_depth + 1;
     env.ckpts.push(Checkpoint {
-        st: cur.clone(),
+        st: new_st,
         cleaned: false,
         hist,
         insn_idx: idx,
@@ -776,7 +811,31 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 },
             });
         }
-        Insn::MayGoto { .. } => return Err(unsupported(idx, "may_goto")),
+        Insn::MayGoto { off } => {
+            if off == 0 {
+                bail_reject!("BPF101", idx, "invalid may_goto off {} imm {}", off, 0);
+            }
+            // The path goes on at the target (the budget is spent); the
+            // next iteration is explored later, one level deeper.
+            let target = jump_target(idx, off as i64, len)?;
+            let mut queued = st.clone();
+            queued.may_goto_depth += 1;
+            // find_prev_entry(cur->parent): a previous visit, not the state
+            // just stored for this one.
+            let from = match env.cur_ckpt {
+                Some(c) if env.ckpts[c].insn_idx == idx => env.ckpts[c].parent,
+                other => other,
+            };
+            if let Some(prev) = find_prev_entry(&env.ckpts, from, idx, st) {
+                super::call::widen_imprecise_scalars(
+                    &env.ckpts[prev].st,
+                    &mut queued,
+                    !env.privileged,
+                );
+            }
+            env.pushed = Some((idx + 1, queued));
+            return Ok(Next::Go(target));
+        }
         Insn::Call(kind) => {
             return match kind {
                 CallKind::Helper(id) => {

@@ -9,7 +9,7 @@ use super::env::{Env, MAX_PACKET_OFF, Stop, bail_reject};
 use super::precision::LinkedReg;
 use super::regs::check_reg_read;
 use crate::isa::{JmpOp, Src};
-use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
+use crate::state::{BPF_ADD_CONST, BaseType, RegState, TypeFlags, VerifierState};
 use bpfproof_domains::scalar::{JmpOp as DJmp, Scalar};
 
 /// `AT_PKT_END`.
@@ -120,15 +120,36 @@ fn is_branch_taken(r1: &RegState, r2: &RegState, op: JmpOp, is32: bool) -> Optio
     Scalar::branch_taken(&r1.var, &r2.var, djmp(op), is32)
 }
 
-/// Copies the refined value of `reg` to every scalar with the same id.
+/// `sync_linked_regs`: every scalar linked to `known` (same id, up to
+/// `BPF_ADD_CONST`) gets its refined value, shifted by the difference of
+/// their deltas.
 fn sync_linked_regs(st: &mut VerifierState, known: &RegState) {
-    if !known.is_scalar() || known.id == 0 {
+    let base = known.id & !BPF_ADD_CONST;
+    if !known.is_scalar() || base == 0 {
         return;
     }
     let k = known.clone();
     st.for_each_reg(|r| {
-        if r.is_scalar() && r.id == k.id {
+        if !r.is_scalar() || (r.id & !BPF_ADD_CONST) != base {
+            return;
+        }
+        let plain = r.id & BPF_ADD_CONST == 0 && k.id & BPF_ADD_CONST == 0;
+        if plain || r.off == k.off {
             *r = k.clone();
+        } else {
+            // reg = known; reg += delta (64-bit add of a constant).
+            let (id, off) = (r.id, r.off);
+            let delta = off.wrapping_sub(k.off) as i64 as u64;
+            let (sum, _) = bpfproof_domains::scalar::Scalar::alu_forked(
+                bpfproof_domains::scalar::AluOp::Add,
+                true,
+                &k.var,
+                &bpfproof_domains::scalar::Scalar::constant(delta),
+            );
+            *r = k.clone();
+            r.var = sum;
+            r.id = id;
+            r.off = off;
         }
     });
 }
@@ -143,7 +164,7 @@ fn collect_linked_regs(st: &VerifierState, id: u32, out: &mut Vec<LinkedReg>) {
                 is_reg: true,
                 no: i as u8,
             };
-            if r.is_scalar() && r.id == id && !out.contains(&e) {
+            if r.is_scalar() && (r.id & !BPF_ADD_CONST) == id && !out.contains(&e) {
                 out.push(e);
             }
         }
@@ -155,7 +176,7 @@ fn collect_linked_regs(st: &VerifierState, id: u32, out: &mut Vec<LinkedReg>) {
             };
             if sl.is_spilled_reg()
                 && sl.spilled.is_scalar()
-                && sl.spilled.id == id
+                && (sl.spilled.id & !BPF_ADD_CONST) == id
                 && !out.contains(&e)
             {
                 out.push(e);
@@ -223,10 +244,10 @@ pub fn check_cond_jmp_op(
         && src_reg.is_scalar()
         && src_reg.id != 0
     {
-        collect_linked_regs(st, src_reg.id, &mut linked);
+        collect_linked_regs(st, src_reg.id & !BPF_ADD_CONST, &mut linked);
     }
     if dst_reg.is_scalar() && dst_reg.id != 0 {
-        collect_linked_regs(st, dst_reg.id, &mut linked);
+        collect_linked_regs(st, dst_reg.id & !BPF_ADD_CONST, &mut linked);
     }
     if linked.len() > 1
         && let Some(h) = env.hist.last_mut()

@@ -907,10 +907,12 @@ fn check_stack_write_fixed_off(
                 } else {
                     (1u64 << (8 * size)) - 1
                 };
-            if fits && r.id == 0 && !r.var.is_const() {
-                r.id = env.new_id();
+            if fits {
+                // assign_scalar_id_before_mov
+                super::alu::assign_scalar_id_before_mov(env, &mut r);
                 if let Value::Reg(v) = value {
                     st.frames[frame].regs[v].id = r.id;
+                    st.frames[frame].regs[v].off = r.off;
                 }
             }
             let mut saved = r;

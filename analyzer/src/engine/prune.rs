@@ -30,6 +30,45 @@ pub struct Checkpoint {
     pub miss_cnt: u32,
 }
 
+/// `get_loop_entry`: the outermost loop head `start` belongs to.
+pub fn get_loop_entry(ckpts: &[Checkpoint], start: Option<usize>) -> Option<usize> {
+    let mut top = start?;
+    let mut steps = 0;
+    while let Some(n) = ckpts[top].st.loop_entry {
+        if n == top || steps > ckpts.len() {
+            break;
+        }
+        top = n;
+        steps += 1;
+    }
+    Some(top)
+}
+
+/// `update_loop_entry`: `cur` (a stored state or the current one) is part of the loop headed by the stored state `hdr` when that
+/// loop's head is still being explored above it.
+pub fn update_loop_entry(ckpts: &[Checkpoint], cur: &mut VerifierState, hdr: usize) {
+    if loop_entry_applies(ckpts, cur.loop_entry, cur.dfs_depth, hdr) {
+        cur.loop_entry = Some(hdr);
+    }
+}
+
+/// `update_loop_entry` for the stored state `c`.
+pub fn update_loop_entry_at(ckpts: &mut [Checkpoint], c: usize, hdr: usize) {
+    let (le, depth) = (ckpts[c].st.loop_entry, ckpts[c].st.dfs_depth);
+    if loop_entry_applies(ckpts, le, depth, hdr) {
+        ckpts[c].st.loop_entry = Some(hdr);
+    }
+}
+
+fn loop_entry_applies(ckpts: &[Checkpoint], le: Option<usize>, depth: u32, hdr: usize) -> bool {
+    let cur1_depth = match get_loop_entry(ckpts, le) {
+        Some(e) => ckpts[e].st.dfs_depth,
+        None => depth,
+    };
+    let hdr1 = get_loop_entry(ckpts, ckpts[hdr].st.loop_entry).unwrap_or(hdr);
+    ckpts[hdr1].branches > 0 && ckpts[hdr1].st.dfs_depth <= cur1_depth
+}
+
 /// How strictly to compare.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Exact {
@@ -72,8 +111,8 @@ impl IdMap {
             *fresh += 1;
             *fresh
         };
-        let old = if old == 0 { f() | (1 << 31) } else { old };
-        let cur = if cur == 0 { f() | (1 << 31) } else { cur };
+        let old = if old == 0 { f() | (1 << 30) } else { old };
+        let cur = if cur == 0 { f() | (1 << 30) } else { cur };
         self.check_ids(old, cur)
     }
 }
@@ -122,6 +161,12 @@ pub fn regsafe(
         BaseType::Scalar => {
             if !old.precise && exact == Exact::NotExact {
                 return true;
+            }
+            let add_const = crate::state::BPF_ADD_CONST;
+            if (old.id & add_const) != (cur.id & add_const)
+                || (old.id & add_const != 0 && old.off != cur.off)
+            {
+                return false;
             }
             ids.check_scalar_ids(old.id, cur.id, fresh)
                 && range_within(&old.var, &cur.var)

@@ -75,6 +75,13 @@ pub struct VerifierState {
     pub active_lock: Option<(u32, u32)>,
     /// Nesting of callback visits on this path (`callback_unroll_depth`).
     pub callback_unroll_depth: u32,
+    /// `may_goto` iterations taken on this path (`may_goto_depth`).
+    pub may_goto_depth: u32,
+    /// Depth of the state in the exploration tree (`dfs_depth`).
+    pub dfs_depth: u32,
+    /// The stored state (index) heading the loop this state is part of
+    /// (`loop_entry`).
+    pub loop_entry: Option<usize>,
 }
 
 impl VerifierState {
@@ -85,6 +92,9 @@ impl VerifierState {
             refs: Vec::new(),
             active_lock: None,
             callback_unroll_depth: 0,
+            may_goto_depth: 0,
+            dfs_depth: 0,
+            loop_entry: None,
         }
     }
 }

@@ -129,6 +129,10 @@ impl TypeFlags {
     }
 }
 
+/// `BPF_ADD_CONST`: a scalar id with this bit is linked to the registers
+/// with the same id as `their value + off` (`rX = rY; rX += const`).
+pub const BPF_ADD_CONST: u32 = 1 << 31;
+
 /// One register.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegState {

@@ -1072,6 +1072,14 @@ fn check_helper_mem_access_inner(
                 "stack pointer into a frame that has returned",
             ));
         }
+        if (off..hi_off + size as i64).any(|o| {
+            (-512..0).contains(&o)
+                && st.frames[frame].stack[((-o - 1) / 8) as usize]
+                    .slot_type
+                    .contains(&crate::state::SlotType::Iter)
+        }) {
+            return Err(unsupported(idx, "helper access to iterator slots"));
+        }
         super::regs::mark_stack_range_read(env, st, frame, off, hi_off + size as i64);
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);

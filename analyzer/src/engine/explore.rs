@@ -118,6 +118,16 @@ fn prune_points(env: &Env<'_>) -> Marks {
                         m.force[t] = true;
                         m.jmp[t] = true;
                     }
+                    CallKind::Kfunc { .. }
+                        if env.prog.externs.iter().any(|e| {
+                            e.insn == t
+                                && e.kind == "kfunc"
+                                && super::kfunc::is_iter_next_kfunc(&e.name)
+                        }) =>
+                    {
+                        m.prune[t] = true;
+                        m.force[t] = true;
+                    }
                     _ => {}
                 }
             }
@@ -465,7 +475,7 @@ fn push_path(
 
 /// `find_prev_entry`: the nearest checkpoint on the current path at
 /// `insn_idx` with the same call sites.
-fn find_prev_entry(
+pub(super) fn find_prev_entry(
     ckpts: &[Checkpoint],
     mut c: Option<usize>,
     insn_idx: usize,
@@ -524,6 +534,10 @@ fn is_state_visited(
         Some(Ok(Insn::Call(CallKind::Helper(id)))) if is_sync_callback_calling_helper(id)
     );
     let may_goto = matches!(env.insns[idx], Some(Ok(Insn::MayGoto { .. })));
+    let iter_next = matches!(env.insns[idx], Some(Ok(Insn::Call(CallKind::Kfunc { .. }))))
+        && env.prog.externs.iter().any(|e| {
+            e.insn == idx && e.kind == "kfunc" && super::kfunc::is_iter_next_kfunc(&e.name)
+        });
     if let Some(list) = explored.get_mut(&idx) {
         let mut k = 0;
         while k < list.len() {
@@ -534,7 +548,16 @@ fn is_state_visited(
                 // converge when a state repeats (RANGE_WITHIN: bpfproof's
                 // NOT_EXACT already treats every scalar as precise);
                 // elsewhere only the infinite-loop check applies.
-                if may_goto
+                if iter_next {
+                    // Open-coded iterator loops converge here.
+                    if states_equal(&old.st, cur, Exact::RangeWithin)
+                        && super::iter::iter_state_at_next(cur) == Some(super::iter::ITER_ACTIVE)
+                    {
+                        super::prune::update_loop_entry(ckpts, cur, c);
+                        ckpts[c].hit_cnt += 1;
+                        return Ok(Visit::Prune(c));
+                    }
+                } else if may_goto
                     && old.st.may_goto_depth != cur.may_goto_depth
                     && states_equal(&old.st, cur, Exact::RangeWithin)
                 {
@@ -547,8 +570,10 @@ fn is_state_visited(
                         ckpts[c].hit_cnt += 1;
                         return Ok(Visit::Prune(c));
                     }
-                } else if old.st.callback_unroll_depth == cur.callback_unroll_depth
+                } else if !iter_next
+                    && old.st.callback_unroll_depth == cur.callback_unroll_depth
                     && old.st.may_goto_depth == cur.may_goto_depth
+                    && !super::iter::iter_active_depths_differ(&old.st, cur)
                     && states_equal(&old.st, cur, Exact::Exact)
                 {
                     bail_reject!("BPF603", idx, "infinite loop detected at insn {}", idx);

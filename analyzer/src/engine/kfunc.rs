@@ -14,8 +14,8 @@ use super::env::{Env, Stop, bail_reject, unsupported};
 use crate::object::btf::{Btf, BtfTypeKind, bundled_vmlinux_btf};
 use crate::platform::ProgType;
 use crate::platform::kfuncs_data::{
-    KF_ACQUIRE, KF_DESTRUCTIVE, KF_RCU, KF_RELEASE, KF_RET_NULL, KF_SLEEPABLE, KF_TRUSTED_ARGS,
-    KFUNC_SETS, KFUNCS, SPECIAL_KFUNCS,
+    KF_ACQUIRE, KF_DESTRUCTIVE, KF_ITER_DESTROY, KF_ITER_NEW, KF_ITER_NEXT, KF_RCU, KF_RELEASE,
+    KF_RET_NULL, KF_SLEEPABLE, KF_TRUSTED_ARGS, KFUNC_SETS, KFUNCS, SPECIAL_KFUNCS,
 };
 use crate::state::{BaseType, RegState, TypeFlags, VerifierState};
 
@@ -141,7 +141,21 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         | KF_TRUSTED_ARGS
         | KF_SLEEPABLE
         | KF_DESTRUCTIVE
-        | KF_RCU;
+        | KF_RCU
+        | KF_ITER_NEW
+        | KF_ITER_NEXT
+        | KF_ITER_DESTROY;
+    let iter_op = if flags & KF_ITER_NEW != 0 {
+        Some(super::iter::IterOp::New)
+    } else if flags & KF_ITER_NEXT != 0 {
+        Some(super::iter::IterOp::Next)
+    } else if flags & KF_ITER_DESTROY != 0 {
+        Some(super::iter::IterOp::Destroy)
+    } else {
+        None
+    };
+    let mut iter_loc = None;
+    let mut iter_ref = 0;
     // is_kfunc_trusted_args: release functions take trusted arguments too.
     let trusted_args = flags & (KF_TRUSTED_ARGS | KF_RELEASE) != 0;
     let rcu = flags & KF_RCU != 0;
@@ -179,6 +193,10 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
     for (i, p) in params.iter().enumerate() {
         let regno = i + 1;
         let pname = btf.str_at(p.name_off).unwrap_or("");
+        if pname.ends_with("__ign") {
+            // is_kfunc_arg_ignore: the verifier does not look at it.
+            continue;
+        }
         if pname.contains("__") {
             return Err(unsupported(
                 idx,
@@ -187,6 +205,19 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         }
         super::regs::check_reg_read(env, st, idx, regno)?;
         let reg = st.cur().regs[regno].clone();
+        if let (Some(op), 0) = (iter_op, i) {
+            // KF_ARG_PTR_TO_ITER: the first argument of an iterator kfunc.
+            let Some(it) = pointee_struct(btf, p.type_id) else {
+                return Err(unsupported(idx, format!("iterator kfunc {name} argument")));
+            };
+            let size = btf.resolve_size(it).unwrap_or(0) as u32;
+            let tname = btf.name_of(it).to_string();
+            let (loc, r) =
+                super::iter::process_iter_arg(env, st, idx, regno, op, it, &tname, size)?;
+            iter_loc = Some(loc);
+            iter_ref = r;
+            continue;
+        }
         if is_scalar_type(btf, p.type_id) {
             if !reg.is_scalar() {
                 bail_reject!("BPF405", idx, "R{} is not a scalar", regno);
@@ -277,6 +308,9 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
     } else if let Some(s) = pointee_struct(btf, ret) {
         let mut r = RegState::pointer(BaseType::BtfId);
         r.btf_id = s;
+        if iter_op == Some(super::iter::IterOp::Next) {
+            r.flags.0 |= TypeFlags::TRUSTED;
+        }
         if flags & KF_RET_NULL != 0 {
             r.flags.0 |= TypeFlags::MAYBE_NULL;
             r.id = env.new_id();
@@ -288,6 +322,20 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
                 r.id = id;
             }
             r.ref_obj_id = id;
+        }
+        r
+    } else if iter_op == Some(super::iter::IterOp::Next)
+        && let Some(sz) = pointee_size(btf, ret)
+    {
+        // A pointer to a non-struct: read-only memory of its size, valid
+        // while the iterator's reference is held.
+        let mut r = RegState::pointer(BaseType::Mem);
+        r.flags.0 |= TypeFlags::RDONLY;
+        r.mem_size = sz;
+        r.ref_obj_id = iter_ref;
+        if flags & KF_RET_NULL != 0 {
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
         }
         r
     } else {
@@ -303,7 +351,29 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         ));
     }
     st.cur_mut().regs[0] = r0;
+    if let (Some(super::iter::IterOp::Next), Some(loc)) = (iter_op, iter_loc) {
+        super::iter::process_iter_next_call(env, st, idx, loc);
+    }
     Ok(())
+}
+
+/// The size of what a pointer type points to, for non-struct pointees.
+fn pointee_size(btf: &Btf, ptr: u32) -> Option<u32> {
+    let t = btf.skip_mods_and_typedefs(ptr);
+    let BtfTypeKind::Ptr { target } = btf.type_by_id(t)?.kind else {
+        return None;
+    };
+    btf.resolve_size(target)
+        .ok()
+        .filter(|s| *s > 0)
+        .map(|s| s as u32)
+}
+
+/// True when kfunc `name` has `KF_ITER_NEXT` in some set.
+pub fn is_iter_next_kfunc(name: &str) -> bool {
+    KFUNCS
+        .iter()
+        .any(|e| e.name == name && e.flags & KF_ITER_NEXT != 0)
 }
 
 /// What a read at `off` of `size` bytes finds inside struct `id`

@@ -303,6 +303,9 @@ fn check_mem_access_inner(
             }
             let full = full as i32;
             let spi = ((-full - 1) / 8) as usize;
+            if st.frames[sf].stack[spi].slot_type.contains(&SlotType::Iter) {
+                return Err(unsupported(idx, "stack accesses to iterator slots"));
+            }
             match t {
                 Access::Read => {
                     super::regs::mark_stack_read(env, st, sf, spi);
@@ -1037,6 +1040,9 @@ fn check_stack_read_fixed_off(
                         SlotType::Spill => spill_cnt += 1,
                         SlotType::Misc => {}
                         SlotType::Zero => zero_cnt += 1,
+                        SlotType::Iter => {
+                            return Err(unsupported(idx, "stack accesses to iterator slots"));
+                        }
                         SlotType::Invalid if allow_uninit => {}
                         SlotType::Invalid => {
                             bail_reject!(
@@ -1221,6 +1227,13 @@ fn check_stack_var_off(
             idx,
             "stack pointer into a frame that has returned",
         ));
+    }
+    if (min_off..max_off).any(|o| {
+        st.frames[sf].stack[((-o - 1) / 8) as usize]
+            .slot_type
+            .contains(&SlotType::Iter)
+    }) {
+        return Err(unsupported(idx, "stack accesses to iterator slots"));
     }
     super::regs::mark_stack_range_read(env, st, sf, min_off, max_off);
     if let Some(d) = dst {

@@ -32,6 +32,7 @@ mod call;
 pub mod env;
 mod explore;
 mod global;
+mod iter;
 mod jmp;
 mod kfunc;
 mod log;

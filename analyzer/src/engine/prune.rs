@@ -230,6 +230,9 @@ fn stacksafe(
             if o.is_spilled_reg() && !regsafe(&o.spilled, &c.spilled, ids, fresh, exact) {
                 return false;
             }
+            if o.slot_type[0] == SlotType::Iter && !iter_slot_safe(o, c, ids) {
+                return false;
+            }
             continue;
         }
         if let (Some(or), Some(cr)) = (scalar_reg_for_stack(o), scalar_reg_for_stack(c)) {
@@ -250,8 +253,20 @@ fn stacksafe(
         if o.is_spilled_reg() && !regsafe(&o.spilled, &c.spilled, ids, fresh, exact) {
             return false;
         }
+        if o.slot_type[0] == SlotType::Iter && !iter_slot_safe(o, c, ids) {
+            return false;
+        }
     }
     true
+}
+
+/// `STACK_ITER` slots: the same iterator type and state and the same
+/// reference up to renaming; the depth is ignored.
+fn iter_slot_safe(o: &StackSlot, c: &StackSlot, ids: &mut IdMap) -> bool {
+    c.slot_type[0] == SlotType::Iter
+        && o.spilled.btf_id == c.spilled.btf_id
+        && o.spilled.range == c.spilled.range
+        && ids.check_ids(o.spilled.ref_obj_id, c.spilled.ref_obj_id)
 }
 
 /// `states_equal`.

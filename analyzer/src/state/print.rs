@@ -349,6 +349,7 @@ fn slot_type_char(t: SlotType) -> char {
         SlotType::Spill => 'r',
         SlotType::Misc => 'm',
         SlotType::Zero => '0',
+        SlotType::Iter => 'i',
     }
 }
 
@@ -390,7 +391,7 @@ fn print_func_state(f: &FuncState, refs: &[u32], maps: &[MapInfo<'_>]) -> String
                 out.push_str(&format!(" fp{off}={types_buf}"));
                 out.push_str(&print_reg_state(f.frameno, reg, maps));
             }
-            SlotType::Misc | SlotType::Zero | SlotType::Invalid => {
+            SlotType::Misc | SlotType::Zero | SlotType::Invalid | SlotType::Iter => {
                 out.push_str(&format!(" fp{off}={types_buf}"));
             }
         }

@@ -22,6 +22,8 @@ pub enum SlotType {
     Misc,
     /// `STACK_ZERO`: known zero.
     Zero,
+    /// `STACK_ITER`: part of an open-coded iterator.
+    Iter,
 }
 
 /// One 8-byte stack slot.

@@ -93,7 +93,7 @@ pub fn process_iter_arg(
     size: u32,
 ) -> Result<(IterLoc, u32), Stop> {
     let reg = st.cur().regs[regno].clone();
-    if size == 0 || size % 8 != 0 {
+    if size == 0 || !size.is_multiple_of(8) {
         return Err(unsupported(
             idx,
             format!("iterator {type_name} of size {size}"),

@@ -93,6 +93,20 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// bpfproof's analysis time over the corpora next to the kernel's
+    /// recorded verification time of the same programs.
+    Bench {
+        /// Corpora: programs, selftests, scale, raw (default: all that are
+        /// recorded and built).
+        #[arg(long = "corpus")]
+        corpora: Vec<String>,
+        /// The corpus directory.
+        #[arg(long, default_value = "corpus")]
+        dir: PathBuf,
+        /// Output format: text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// The corpus of real kernel-verifier outcomes.
     Corpus {
         #[command(subcommand)]
@@ -255,6 +269,14 @@ pub fn run() -> i32 {
                 output: common.output.as_deref(),
             })
         }
+        Command::Bench {
+            corpora,
+            dir,
+            format,
+        } => match format.as_str() {
+            "text" | "json" => crate::bench::cmd_bench(&corpora, &dir, format == "json"),
+            _ => usage_error("bench supports --format text or json"),
+        },
         Command::Corpus { command } => match command {
             CorpusCommand::Build { jobs, clean } => cmd_corpus_build(jobs, clean),
             CorpusCommand::Run {

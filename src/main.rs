@@ -1,5 +1,6 @@
 //! The bpfproof command line (contract: `CLI.md`).
 
+mod bench;
 mod cli;
 mod corpus_run;
 mod glob;

@@ -274,3 +274,18 @@ fn check_json_diagnostic_carries_state_path_and_obligation() {
     let insns: Vec<u64> = path.iter().map(|s| s["insn"].as_u64().unwrap()).collect();
     assert!(insns.windows(2).all(|w| w[0] < w[1]), "{insns:?}");
 }
+
+#[test]
+fn bench_prints_times_beside_the_kernel() {
+    let o = bpfproof(&["bench", "--corpus", "programs", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let row = &v["corpora"][0];
+    assert_eq!(row["name"], "programs");
+    assert!(row["programs"].as_u64().unwrap() >= 29);
+    assert!(row["kernel_total_us"].as_u64().unwrap() > 0);
+    assert!(row["bpfproof_total_us"].as_u64().unwrap() > 0);
+    assert!(row["ratio"].as_f64().unwrap() > 0.0);
+    let o = bpfproof(&["bench", "--corpus", "nonesuch"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -78,11 +78,7 @@ pub fn bench_row(name: &str, results: &[ProgramResult]) -> BenchRow {
         } else {
             (total as f64 / ktotal as f64 * 1000.0).round() / 1000.0
         },
-        insns_processed_per_s: if insns_time == 0 {
-            0
-        } else {
-            insns * 1_000_000 / insns_time
-        },
+        insns_processed_per_s: (insns * 1_000_000).checked_div(insns_time).unwrap_or(0),
         peak_rss_kb: peak_rss_kb(),
     }
 }

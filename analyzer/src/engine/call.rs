@@ -477,7 +477,7 @@ fn process_spin_lock(
         .map_or("?", |m| m.name.as_str());
     let lock_off = match env.map_fields.get(map as usize) {
         Some(MapFields::SpinLock(off)) => *off,
-        Some(MapFields::Other) => {
+        Some(MapFields::Other(_)) => {
             return Err(unsupported(
                 idx,
                 "map values with special fields besides one bpf_spin_lock",

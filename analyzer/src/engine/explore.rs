@@ -962,35 +962,57 @@ pub fn check_reference_leak(st: &VerifierState, idx: usize, prefix: &str) -> Res
     Ok(())
 }
 
-/// `check_map_prog_compatibility`: spin-lock maps are refused to socket
-/// filters and tracing programs.
+/// `check_map_prog_compatibility`: maps with graph roots, spin locks,
+/// timers or work queues are refused to tracing programs (and spin locks to
+/// socket filters), in the kernel's order. Maps whose special fields are
+/// not modelled are otherwise `unsupported`.
 fn check_map_prog_compatibility(env: &Env<'_>, idx: usize, map: u32) -> Result<(), Stop> {
-    use super::mem::MapFields;
-    match env.map_fields.get(map as usize) {
-        Some(MapFields::SpinLock(_)) => {}
-        Some(MapFields::Other) => {
-            return Err(unsupported(
-                idx,
-                "maps whose values hold timers, kptrs or graph roots",
-            ));
-        }
+    use super::mem::{FIELD_GRAPH_ROOT, FIELD_SPIN_LOCK, FIELD_TIMER, FIELD_WQ, MapFields};
+    let kinds = match env.map_fields.get(map as usize) {
+        Some(MapFields::SpinLock(_)) => FIELD_SPIN_LOCK,
+        Some(MapFields::Other(k)) => *k,
         _ => return Ok(()),
-    }
-    match env.prog_type {
-        ProgType::SocketFilter => bail_reject!(
+    };
+    let tracing = matches!(
+        env.prog_type,
+        ProgType::Kprobe
+            | ProgType::Tracepoint
+            | ProgType::PerfEvent
+            | ProgType::RawTracepoint
+            | ProgType::RawTracepointWritable
+    );
+    if kinds & FIELD_GRAPH_ROOT != 0 && tracing {
+        bail_reject!(
             "BPF503",
             idx,
-            "socket filter progs cannot use bpf_spin_lock yet"
-        ),
-        ProgType::Kprobe
-        | ProgType::Tracepoint
-        | ProgType::PerfEvent
-        | ProgType::RawTracepoint
-        | ProgType::RawTracepointWritable => {
-            bail_reject!("BPF503", idx, "tracing progs cannot use bpf_spin_lock yet")
-        }
-        _ => Ok(()),
+            "tracing progs cannot use bpf_{{list_head,rb_root}} yet"
+        );
     }
+    if kinds & FIELD_SPIN_LOCK != 0 {
+        if env.prog_type == ProgType::SocketFilter {
+            bail_reject!(
+                "BPF503",
+                idx,
+                "socket filter progs cannot use bpf_spin_lock yet"
+            );
+        }
+        if tracing {
+            bail_reject!("BPF503", idx, "tracing progs cannot use bpf_spin_lock yet");
+        }
+    }
+    if kinds & FIELD_TIMER != 0 && tracing {
+        bail_reject!("BPF503", idx, "tracing progs cannot use bpf_timer yet");
+    }
+    if kinds & FIELD_WQ != 0 && tracing {
+        bail_reject!("BPF503", idx, "tracing progs cannot use bpf_wq yet");
+    }
+    if matches!(env.map_fields.get(map as usize), Some(MapFields::Other(_))) {
+        return Err(unsupported(
+            idx,
+            "maps whose values hold timers, kptrs or graph roots",
+        ));
+    }
+    Ok(())
 }
 
 /// `MAX_CALL_FRAMES`.

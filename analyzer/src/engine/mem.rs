@@ -255,6 +255,7 @@ fn check_mem_access_inner(
                             CtxRegType::Packet => RegState::pointer(BaseType::Packet),
                             CtxRegType::PacketMeta => RegState::pointer(BaseType::PacketMeta),
                             CtxRegType::PacketEnd => RegState::pointer(BaseType::PacketEnd),
+                            CtxRegType::FlowKeys => RegState::pointer(BaseType::FlowKeys),
                             CtxRegType::SockCommon => RegState::pointer(BaseType::SockCommon),
                             CtxRegType::Socket => RegState::pointer(BaseType::Socket),
                             CtxRegType::SockCommonOrNull | CtxRegType::SocketOrNull => {
@@ -284,6 +285,35 @@ fn check_mem_access_inner(
                         return Ok(());
                     }
                 }
+            }
+        }
+        BaseType::FlowKeys => {
+            // check_flow_keys_access: inside struct bpf_flow_keys.
+            let size = crate::object::btf::bundled_vmlinux_btf()
+                .ok()
+                .and_then(|b| {
+                    let id =
+                        b.find_by_name_kind("bpf_flow_keys", crate::object::btf::BtfKind::Struct)?;
+                    b.resolve_size(id).ok()
+                })
+                .ok_or_else(|| unsupported(idx, "struct bpf_flow_keys is not in the kernel BTF"))?;
+            let full = off as i64 + reg.var.var_off.value as i64;
+            if !reg.var.is_const() {
+                return Err(unsupported(idx, "variable offsets into flow keys"));
+            }
+            if full < 0 || full + sz as i64 > size as i64 {
+                bail_reject!(
+                    "BPF304",
+                    idx,
+                    "invalid access to flow keys off={} size={}",
+                    full,
+                    sz
+                );
+            }
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
         BaseType::Stack => {
@@ -486,44 +516,59 @@ pub enum MapFields {
     /// Exactly one top-level `struct bpf_spin_lock`, at this byte offset.
     SpinLock(u32),
     /// Timers, kptrs, graph roots, nested locks, or a value we cannot
-    /// inspect: not modelled.
-    Other,
+    /// inspect: not modelled. The `FIELD_*` kinds found.
+    Other(u8),
 }
+
+/// A `bpf_spin_lock` (`BPF_SPIN_LOCK`).
+pub const FIELD_SPIN_LOCK: u8 = 1;
+/// A `bpf_timer` (`BPF_TIMER`).
+pub const FIELD_TIMER: u8 = 2;
+/// A `bpf_wq` (`BPF_WORKQUEUE`).
+pub const FIELD_WQ: u8 = 4;
+/// A `bpf_list_head` or `bpf_rb_root` (`BPF_LIST_HEAD | BPF_RB_ROOT`).
+pub const FIELD_GRAPH_ROOT: u8 = 8;
+/// kptrs, graph nodes, refcounts, or a value we cannot inspect.
+pub const FIELD_OTHER: u8 = 16;
 
 /// `btf_parse_fields` for the value type of a map.
 pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFields {
     use crate::object::btf::BtfTypeKind;
-    const SPECIAL: &[&str] = &[
-        "bpf_spin_lock",
-        "bpf_timer",
-        "bpf_wq",
-        "bpf_list_head",
-        "bpf_list_node",
-        "bpf_rb_root",
-        "bpf_rb_node",
-        "bpf_refcount",
-        "bpf_workqueue",
-    ];
+    let kind_of = |name: &str| -> Option<u8> {
+        Some(match name {
+            "bpf_spin_lock" => FIELD_SPIN_LOCK,
+            "bpf_timer" => FIELD_TIMER,
+            "bpf_wq" | "bpf_workqueue" => FIELD_WQ,
+            "bpf_list_head" | "bpf_rb_root" => FIELD_GRAPH_ROOT,
+            "bpf_list_node" | "bpf_rb_node" | "bpf_refcount" => FIELD_OTHER,
+            _ => return None,
+        })
+    };
     let Some(id) = value_type else {
         return MapFields::None;
     };
     let Some(btf) = obj.btf.as_ref() else {
-        return MapFields::Other;
+        return MapFields::Other(FIELD_OTHER);
     };
     let root = btf.skip_mods_and_typedefs(id);
+    let mut kinds = 0u8;
     let mut lock = None;
+    let mut simple = true;
     let mut stack = vec![(root, 0u32, 0u32)];
     while let Some((id, depth, base_bits)) = stack.pop() {
         if depth > 8 {
-            return MapFields::Other;
+            kinds |= FIELD_OTHER;
+            break;
         }
         let id = btf.skip_mods_and_typedefs(id);
         let name = btf.name_of(id);
-        if SPECIAL.contains(&name) {
-            if name != "bpf_spin_lock" || depth != 1 || lock.is_some() {
-                return MapFields::Other;
+        if let Some(k) = kind_of(name) {
+            kinds |= k;
+            if k != FIELD_SPIN_LOCK || depth != 1 || lock.is_some() {
+                simple = false;
+            } else {
+                lock = Some(base_bits / 8);
             }
-            lock = Some(base_bits / 8);
             continue;
         }
         let Some(t) = btf.type_by_id(id) else {
@@ -536,26 +581,27 @@ pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFi
         } else if let BtfTypeKind::Array { elem, .. } = t.kind {
             // Special fields inside arrays are not modelled.
             let e = btf.skip_mods_and_typedefs(elem);
-            if SPECIAL.contains(&btf.name_of(e))
+            if kind_of(btf.name_of(e)).is_some()
                 || btf.type_by_id(e).is_some_and(|t| t.is_composite())
             {
                 stack.push((elem, depth + 2, base_bits));
             }
         } else if let BtfTypeKind::TypeTag { .. } = t.kind {
-            return MapFields::Other;
+            kinds |= FIELD_OTHER;
         } else if let BtfTypeKind::Ptr { target } = t.kind {
             // kptrs are pointers with type tags.
             if matches!(
                 btf.type_by_id(target).map(|t| &t.kind),
                 Some(BtfTypeKind::TypeTag { .. })
             ) {
-                return MapFields::Other;
+                kinds |= FIELD_OTHER;
             }
         }
     }
-    match lock {
-        Some(off) => MapFields::SpinLock(off),
-        None => MapFields::None,
+    match (kinds, lock) {
+        (0, _) => MapFields::None,
+        (FIELD_SPIN_LOCK, Some(off)) if simple => MapFields::SpinLock(off),
+        _ => MapFields::Other(kinds),
     }
 }
 
@@ -575,7 +621,7 @@ fn check_map_fields(
         .unwrap_or(MapFields::None);
     match fields {
         MapFields::None => Ok(()),
-        MapFields::Other => Err(unsupported(
+        MapFields::Other(_) => Err(unsupported(
             idx,
             "map values with special fields (timer, kptr, graph roots)",
         )),

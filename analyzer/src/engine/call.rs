@@ -47,6 +47,34 @@ fn func_name(id: i32) -> &'static str {
     helper_name(id).unwrap_or("unknown")
 }
 
+/// Whether a condition on a `*_func_proto` path holds for this program and
+/// a root loader; `None` when it cannot be decided offline.
+fn prog_condition(env: &Env<'_>, c: &str) -> Option<bool> {
+    use crate::platform::AttachType as A;
+    if privileged_condition(c) {
+        return Some(true);
+    }
+    let (neg, c) = match c.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, c),
+    };
+    let attach = env.prog.attach_type;
+    let v = match c {
+        "is_kprobe_multi(prog)" => {
+            matches!(attach, Some(A::TraceKprobeMulti | A::TraceKprobeSession))
+        }
+        "prog->sleepable" => env.prog.sleepable,
+        "prog->expected_attach_type == BPF_TRACE_UPROBE_MULTI" => {
+            attach == Some(A::TraceUprobeMulti)
+        }
+        "prog->expected_attach_type != BPF_TRACE_UPROBE_MULTI" => {
+            attach != Some(A::TraceUprobeMulti)
+        }
+        _ => return None,
+    };
+    Some(v != neg)
+}
+
 /// `check_helper_call`.
 pub fn check_helper_call(
     env: &mut Env<'_>,
@@ -65,7 +93,44 @@ pub fn check_helper_call(
         );
     }
     let alts = func_proto_alternatives(env.prog_type, id);
-    let Some(first) = alts.first() else {
+    if alts.is_empty() {
+        bail_reject!(
+            "BPF402",
+            idx,
+            "program of this type cannot use helper {}#{}",
+            func_name(id),
+            id
+        );
+    }
+    // The `*_func_proto` dispatchers in kernel order: the first path whose
+    // conditions hold for this program and a root loader.
+    let mut chosen = None;
+    for alt in alts {
+        let mut all = true;
+        for c in alt.conds {
+            match prog_condition(env, c) {
+                Some(true) => {}
+                Some(false) => {
+                    all = false;
+                    break;
+                }
+                None => {
+                    return Err(unsupported(
+                        idx,
+                        format!(
+                            "helper {} whose availability depends on `{c}`",
+                            func_name(id)
+                        ),
+                    ));
+                }
+            }
+        }
+        if all {
+            chosen = Some(alt);
+            break;
+        }
+    }
+    let Some(first) = chosen else {
         bail_reject!(
             "BPF402",
             idx,
@@ -74,15 +139,6 @@ pub fn check_helper_call(
             id
         );
     };
-    if let Some(c) = first.conds.iter().find(|c| !privileged_condition(c)) {
-        return Err(unsupported(
-            idx,
-            format!(
-                "helper {} whose availability depends on `{c}`",
-                func_name(id)
-            ),
-        ));
-    }
     let proto: &FuncProto = first.proto;
     if proto.gpl_only && !env.obj.gpl_compatible() {
         bail_reject!(

@@ -56,6 +56,14 @@ fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
         P::CgroupSock => "bpf_sock",
         P::CgroupSockAddr => "bpf_sock_addr",
         P::PerfEvent => "bpf_perf_event_data",
+        P::FlowDissector => "__sk_buff",
+        P::RawTracepoint | P::RawTracepointWritable => "bpf_raw_tracepoint_args",
+        P::SkLookup => "bpf_sk_lookup",
+        P::CgroupDevice => "bpf_cgroup_dev_ctx",
+        P::CgroupSysctl => "bpf_sysctl",
+        P::CgroupSockopt => "bpf_sockopt",
+        P::SkReuseport => "sk_reuseport_md",
+        P::Netfilter => "bpf_nf_ctx",
         _ => return None,
     })
 }

@@ -44,7 +44,14 @@ fn kfunc_flags(name: &str, prog_type: ProgType) -> Result<Option<u32>, String> {
             if !applies {
                 continue;
             }
-            if reg.filter.is_some() || reg.cond.is_some() || e.cond.is_some() {
+            // An `#if` around the entry is known to hold when the function
+            // is in the kernel's BTF (it was compiled in).
+            let entry_ok = e.cond.is_none()
+                || bundled_vmlinux_btf().is_ok_and(|b| {
+                    b.find_by_name_kind(name, crate::object::btf::BtfKind::Func)
+                        .is_some()
+                });
+            if reg.filter.is_some() || reg.cond.is_some() || !entry_ok {
                 return Err(format!(
                     "kfunc {name}: its set {} depends on a filter or kernel configuration",
                     e.set
@@ -77,6 +84,37 @@ fn is_scalar_type(btf: &Btf, id: u32) -> bool {
         btf.type_by_id(t).map(|t| &t.kind),
         Some(BtfTypeKind::Int { .. } | BtfTypeKind::Enum { .. } | BtfTypeKind::Enum64 { .. })
     )
+}
+
+/// `btf_struct_ids_match` at offset 0: the same struct, or (unless
+/// `strict`) a struct whose first member is, recursively, the wanted one.
+fn btf_struct_ids_match(btf: &Btf, mut have: u32, want: u32, strict: bool) -> bool {
+    for _ in 0..16 {
+        if have == want {
+            return true;
+        }
+        if strict {
+            return false;
+        }
+        let Some(t) = btf.type_by_id(btf.skip_mods_and_typedefs(have)) else {
+            return false;
+        };
+        let BtfTypeKind::Struct { members, .. } = &t.kind else {
+            return false;
+        };
+        let Some(first) = members.first().filter(|m| m.bit_offset == 0) else {
+            return false;
+        };
+        let next = btf.skip_mods_and_typedefs(first.type_id);
+        if !matches!(
+            btf.type_by_id(next).map(|t| &t.kind),
+            Some(BtfTypeKind::Struct { .. })
+        ) {
+            return false;
+        }
+        have = next;
+    }
+    false
 }
 
 /// `is_trusted_reg` for BTF pointers: referenced, or trusted without an
@@ -244,7 +282,11 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
                 ),
             ));
         };
-        if reg.base != BaseType::BtfId || reg.btf_id != want || reg.off != 0 {
+        let strict = flags & KF_RELEASE != 0 && reg.ref_obj_id != 0;
+        if reg.base != BaseType::BtfId
+            || reg.off != 0
+            || !btf_struct_ids_match(btf, reg.btf_id, want, strict)
+        {
             return Err(unsupported(
                 idx,
                 format!("kfunc {name} argument {pname}: {} passed", reg.type_str()),

@@ -164,6 +164,11 @@ pub const CODES: &[CodeInfo] = &[
         summary: "a loop revisits an identical state: it cannot terminate",
     },
     CodeInfo {
+        code: "BPF604",
+        name: "stack-too-deep",
+        summary: "the stacks of the functions on one call chain add up to more than 512 bytes",
+    },
+    CodeInfo {
         code: "BPF901",
         name: "unreadable-input",
         summary: "the file could not be read",

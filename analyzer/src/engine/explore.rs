@@ -1155,6 +1155,32 @@ fn record_stack_depth(env: &mut Env<'_>, st: &VerifierState) {
     }
 }
 
+/// True when the kernel may give this program a private stack
+/// (`bpf_enable_priv_stack`) or it calls a helper with a `bpf_fastcall`
+/// contract: then the combined stack depth is not the plain sum.
+fn private_stack_or_fastcall(env: &Env<'_>) -> bool {
+    let priv_stack = matches!(
+        env.prog_type,
+        ProgType::Kprobe
+            | ProgType::Tracepoint
+            | ProgType::PerfEvent
+            | ProgType::RawTracepoint
+            | ProgType::Tracing
+            | ProgType::Lsm
+            | ProgType::StructOps
+    );
+    let fastcall = env.insns.iter().any(|d| match d {
+        Some(Ok(Insn::Call(CallKind::Helper(id)))) => {
+            crate::platform::protos::func_proto_alternatives(env.prog_type, *id)
+                .iter()
+                .any(|a| a.proto.allow_fastcall)
+        }
+        Some(Ok(Insn::Call(CallKind::Kfunc { .. }))) => true,
+        _ => false,
+    });
+    priv_stack || fastcall
+}
+
 /// `check_max_stack_depth`: walks the static call graph from the main
 /// program (calls and function pointers, as the kernel does): more than
 /// `MAX_CALL_FRAMES` nested frames (recursion) is rejected with the kernel's
@@ -1173,13 +1199,24 @@ pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
         let own = env.stack_depth.get(&s).copied().unwrap_or(0) as i64;
         let depth = depth + ((own + 15) / 16) * 16;
         if depth > MAX_BPF_STACK as i64 {
-            return Err(unsupported(
+            // Private stacks (tracing program types) and bpf_fastcall
+            // spill/fill removal change the kernel's depth: not modelled.
+            if private_stack_or_fastcall(env) {
+                return Err(unsupported(
+                    s,
+                    format!(
+                        "combined stack size of {} calls is {depth} (private stacks and bpf_fastcall are not modelled)",
+                        frame + 1
+                    ),
+                ));
+            }
+            bail_reject!(
+                "BPF604",
                 s,
-                format!(
-                    "combined stack size of {} calls is {depth} (private stacks and bpf_fastcall are not modelled)",
-                    frame + 1
-                ),
-            ));
+                "combined stack size of {} calls is {}. Too large",
+                frame + 1,
+                depth
+            );
         }
         for i in s..end_of(s) {
             let t = match env.insns.get(i) {

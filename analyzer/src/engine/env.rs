@@ -183,6 +183,7 @@ impl<'a> Env<'a> {
             .find(|&&x| x > start)
             .copied()
             .unwrap_or(self.insns.len())
+            .min(self.insns.len())
     }
 
     /// The kernel's `func#N` number of the function starting at `start`.

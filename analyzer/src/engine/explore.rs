@@ -757,8 +757,15 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             src,
             off,
         } => check_atomic(env, st, idx, size, op, dst, src, off)?,
-        Insn::LdAbs { .. } => check_ld_abs(env, st, idx, None)?,
-        Insn::LdInd { src, .. } => check_ld_abs(env, st, idx, Some(src as usize))?,
+        Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+            let src = match insn {
+                Insn::LdInd { src, .. } => Some(src as usize),
+                _ => None,
+            };
+            if let Some(next) = check_ld_abs(env, st, idx, src)? {
+                return Ok(Next::Go(next));
+            }
+        }
         Insn::LdImm64 {
             dst,
             pseudo,
@@ -1249,18 +1256,9 @@ fn check_ld_abs(
     st: &mut VerifierState,
     idx: usize,
     ind_src: Option<usize>,
-) -> Result<(), Stop> {
-    if st.frames.len() > 1
-        || env
-            .insns
-            .iter()
-            .any(|d| matches!(d, Some(Ok(Insn::Call(CallKind::Local(_))))))
-    {
-        // In subprograms LD_ABS is an implicit exit point with its own rules.
-        return Err(unsupported(
-            idx,
-            "LD_ABS/LD_IND in programs with bpf-to-bpf calls",
-        ));
+) -> Result<Option<usize>, Stop> {
+    if st.frames.iter().any(|f| f.in_callback_fn) {
+        return Err(unsupported(idx, "LD_ABS/LD_IND inside callbacks"));
     }
     if !matches!(
         env.prog_type,
@@ -1317,6 +1315,68 @@ fn check_ld_abs(
         st.cur_mut().regs[r] = RegState::not_init();
     }
     st.cur_mut().regs[0] = RegState::unknown_scalar();
+    if st.frames.len() > 1 {
+        // The rewrite may exit the function with R0 = 0 (a hidden
+        // BPF_EXIT): both continuations are explored.
+        env.pushed = Some((idx + 1, st.clone()));
+        st.cur_mut().regs[0] = RegState::known(0);
+        return Ok(Some(prepare_func_exit(env, st, idx)?));
+    }
+    Ok(None)
+}
+
+/// `check_btf_func` / `check_abnormal_return` for `LD_ABS`: a subprogram
+/// using it needs BTF and an integer return type.
+pub(super) fn check_ld_abs_subprogs(env: &Env<'_>) -> Result<(), Stop> {
+    for &s in env
+        .subprog_starts
+        .iter()
+        .filter(|&&s| s != 0 && s < env.insns.len())
+    {
+        let end = env.subprog_end(s);
+        let Some(at) = (s..end).find(|&i| {
+            matches!(
+                env.insns.get(i),
+                Some(Some(Ok(Insn::LdAbs { .. } | Insn::LdInd { .. })))
+            )
+        }) else {
+            continue;
+        };
+        let Some(btf) = env
+            .obj
+            .btf
+            .as_ref()
+            .filter(|_| !env.prog.func_info.is_empty())
+        else {
+            bail_reject!(
+                "BPF101",
+                at,
+                "LD_ABS is not allowed in subprogs without BTF"
+            );
+        };
+        let Some(fi) = env.prog.func_info.iter().find(|f| f.insn == s) else {
+            return Err(unsupported(at, "LD_ABS in a function without func_info"));
+        };
+        let Some((ret, _)) = btf.func_proto_of(fi.type_id) else {
+            return Err(unsupported(at, "LD_ABS in a function without a prototype"));
+        };
+        let r = btf.skip_mods_and_typedefs(ret);
+        let scalar = matches!(
+            btf.type_by_id(r).map(|t| &t.kind),
+            Some(
+                crate::object::btf::BtfTypeKind::Int { .. }
+                    | crate::object::btf::BtfTypeKind::Enum { .. }
+                    | crate::object::btf::BtfTypeKind::Enum64 { .. }
+            )
+        );
+        if !scalar {
+            bail_reject!(
+                "BPF101",
+                at,
+                "LD_ABS is only allowed in functions that return 'int'."
+            );
+        }
+    }
     Ok(())
 }
 

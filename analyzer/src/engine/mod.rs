@@ -200,7 +200,24 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Unsupported, Some(f), Stats::default());
     }
-    // check_subprogs / check_cfg come first, as in bpf_check.
+    // check_btf_func, then check_subprogs / check_cfg, as in bpf_check.
+    {
+        let env = env::Env::new(obj, prog, prog_type, true);
+        if let Err(e) = explore::check_ld_abs_subprogs(&env) {
+            return match e {
+                env::Stop::Reject(f) => done(Verdict::Reject, Some(f), Stats::default()),
+                env::Stop::Unsupported { insn, what } => {
+                    let f = Finding {
+                        code: "BPF990",
+                        message: format!("unsupported: {what} (insn {insn})"),
+                        insn: Some(insn),
+                        more: Vec::new(),
+                    };
+                    done(Verdict::Unsupported, Some(f), Stats::default())
+                }
+            };
+        }
+    }
     if let Err(e) = crate::cfg::check_cfg(prog, true) {
         let f = Finding {
             code: "BPF102",

@@ -302,6 +302,10 @@ fn backtrack_insn(
             if bt.is_reg(0) {
                 return Err(Fallback);
             }
+            if subseq != Some(idx + 1) {
+                // The hidden exit of LD_ABS in a subprogram.
+                bt.subprog_enter()?;
+            }
         }
     }
     bt.sync_linked_regs(h);

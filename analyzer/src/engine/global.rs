@@ -68,6 +68,53 @@ fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
     })
 }
 
+/// `btf_validate_prog_ctx_type` for an `__arg_ctx` argument pointing to
+/// `target`: `Some(false)` when the kernel refuses it, `None` for program
+/// types whose rules are not modelled.
+fn validate_prog_ctx_type(
+    btf: &crate::object::btf::Btf,
+    target: u32,
+    prog_type: ProgType,
+) -> Option<bool> {
+    use crate::object::btf::BtfKind as K;
+    // Skip modifiers but not typedefs (kprobe/perf_event accept the
+    // `bpf_user_pt_regs_t` typedef itself).
+    let mut t = target;
+    for _ in 0..32 {
+        match btf.type_by_id(t).map(|x| x.kind()) {
+            Some(K::Const | K::Volatile | K::Restrict | K::TypeTag) => {
+                t = btf.type_by_id(t)?.ref_type()?;
+            }
+            _ => break,
+        }
+    }
+    if matches!(prog_type, ProgType::Kprobe | ProgType::PerfEvent)
+        && btf.type_by_id(t).map(|x| x.kind()) == Some(K::Typedef)
+        && btf.name_of(t) == "bpf_user_pt_regs_t"
+    {
+        return Some(true);
+    }
+    let r = btf.skip_mods_and_typedefs(t);
+    let ty = btf.type_by_id(r);
+    if r == 0 || matches!(ty.map(|x| &x.kind), Some(BtfTypeKind::Void) | None) {
+        return Some(true);
+    }
+    let ty = ty?;
+    let tname = btf.name_of(r);
+    let is_struct = ty.kind() == K::Struct;
+    let int8 = matches!(ty.kind, BtfTypeKind::Int { size: 8, .. });
+    Some(match prog_type {
+        ProgType::Kprobe | ProgType::PerfEvent if is_struct && tname == "pt_regs" => true,
+        ProgType::RawTracepoint | ProgType::RawTracepointWritable if int8 => true,
+        ProgType::Tracepoint | ProgType::Syscall | ProgType::Ext => true,
+        ProgType::Tracing | ProgType::Lsm | ProgType::StructOps => return None,
+        other => match ctx_struct_name(other) {
+            Some(c) => is_struct && tname == c,
+            None => return None,
+        },
+    })
+}
+
 /// `btf_prepare_func_args` for the global function starting at `start`.
 pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<GlobalFunc, Stop> {
     let btf = env
@@ -82,14 +129,21 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         .find(|f| f.insn == start)
         .ok_or_else(|| unsupported(idx, "global function without func_info"))?;
     let name = btf.name_of(fi.type_id).to_string();
-    // Argument decl tags change the rules: not modelled.
-    let tagged = btf.iter_types().any(|(_, t)| {
-        matches!(t.kind, BtfTypeKind::DeclTag { target, .. } if target == fi.type_id)
-            && btf
-                .str_at(t.name_off)
-                .is_some_and(|n| n.starts_with("arg:"))
-    });
-    if tagged {
+    // Argument decl tags (`arg:ctx`, ...) per parameter index.
+    let mut tags: Vec<(i32, String)> = Vec::new();
+    for (_, t) in btf.iter_types() {
+        if let BtfTypeKind::DeclTag {
+            target,
+            component_idx,
+        } = t.kind
+            && target == fi.type_id
+            && let Some(tag) = btf.str_at(t.name_off).and_then(|n| n.strip_prefix("arg:"))
+        {
+            tags.push((component_idx, tag.to_string()));
+        }
+    }
+    // Only `arg:ctx` alone is modelled.
+    if tags.iter().any(|(_, t)| t != "ctx") {
         return Err(unsupported(
             idx,
             format!("argument tags of global function {name}()"),
@@ -133,6 +187,33 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         };
         let pointee = btf.skip_mods_and_typedefs(*target);
         let pname = btf.name_of(pointee);
+        let arg_no = args.len() as i32;
+        if tags.iter().any(|(i, _)| *i == arg_no) {
+            // `__arg_ctx`.
+            match validate_prog_ctx_type(btf, *target, env.prog_type) {
+                Some(true) => {
+                    args.push(ArgKind::Ctx);
+                    continue;
+                }
+                Some(false) => {
+                    return Err(Stop::Reject(super::Finding {
+                        code: "BPF407",
+                        message: match ctx_struct_name(env.prog_type) {
+                            Some(c) => format!("arg#{arg_no} should be `struct {c} *`"),
+                            None => format!("arg#{arg_no} should be void pointer"),
+                        },
+                        insn: Some(idx),
+                        more: Vec::new(),
+                    }));
+                }
+                None => {
+                    return Err(unsupported(
+                        idx,
+                        format!("argument tags of global function {name}()"),
+                    ));
+                }
+            }
+        }
         let ctx_name = match env.prog_type {
             ProgType::Kprobe if matches!(pname, "pt_regs" | "user_pt_regs") => Some(pname),
             t => ctx_struct_name(t),

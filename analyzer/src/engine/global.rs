@@ -22,8 +22,22 @@ pub enum ArgKind {
     Scalar,
     /// `ARG_PTR_TO_CTX`.
     Ctx,
-    /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL` of `size` bytes.
-    Mem(u32),
+    /// `ARG_PTR_TO_MEM` of `size` bytes; `PTR_MAYBE_NULL` unless tagged
+    /// `__arg_nonnull`.
+    Mem {
+        /// Bytes.
+        size: u32,
+        /// `arg:nonnull`.
+        nonnull: bool,
+    },
+    /// `ARG_PTR_TO_BTF_ID | PTR_TRUSTED` (`__arg_trusted`, maybe
+    /// `__arg_nullable`) to a kernel struct.
+    Trusted {
+        /// The struct in the kernel BTF.
+        btf_id: u32,
+        /// `arg:nullable`.
+        nullable: bool,
+    },
 }
 
 /// A global function's prepared signature.
@@ -142,13 +156,23 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             tags.push((component_idx, tag.to_string()));
         }
     }
-    // Only `arg:ctx` alone is modelled.
-    if tags.iter().any(|(_, t)| t != "ctx") {
+    if tags
+        .iter()
+        .any(|(_, t)| !matches!(t.as_str(), "ctx" | "nonnull" | "nullable" | "trusted"))
+    {
         return Err(unsupported(
             idx,
             format!("argument tags of global function {name}()"),
         ));
     }
+    let invalid_combination = |i: i32| {
+        Stop::Reject(super::Finding {
+            code: "BPF407",
+            message: format!("arg#{i} has invalid combination of tags"),
+            insn: Some(idx),
+            more: Vec::new(),
+        })
+    };
     let (ret, params) = btf
         .func_proto_of(fi.type_id)
         .ok_or_else(|| unsupported(idx, format!("global function {name}() without a prototype")))?;
@@ -172,6 +196,12 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
     let mut args = Vec::new();
     for p in params {
         if scalar(p.type_id) {
+            if tags.iter().any(|(i, _)| *i == args.len() as i32) {
+                return Err(unsupported(
+                    idx,
+                    format!("argument tags of global function {name}()"),
+                ));
+            }
             args.push(ArgKind::Scalar);
             continue;
         }
@@ -188,7 +218,37 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         let pointee = btf.skip_mods_and_typedefs(*target);
         let pname = btf.name_of(pointee);
         let arg_no = args.len() as i32;
-        if tags.iter().any(|(i, _)| *i == arg_no) {
+        let has = |tag: &str| tags.iter().any(|(i, t)| *i == arg_no && t == tag);
+        let (t_ctx, t_nonnull, t_nullable, t_trusted) =
+            (has("ctx"), has("nonnull"), has("nullable"), has("trusted"));
+        if t_ctx && (t_nonnull || t_nullable || t_trusted) {
+            return Err(invalid_combination(arg_no));
+        }
+        if t_trusted {
+            if t_nonnull {
+                return Err(invalid_combination(arg_no));
+            }
+            // btf_get_ptr_to_btf_id: the same-named kernel struct.
+            let kernel = crate::object::btf::bundled_vmlinux_btf()
+                .ok()
+                .filter(|_| btf.type_by_id(pointee).map(|t| t.kind()) == Some(BtfKind::Struct))
+                .and_then(|k| k.find_by_name_kind(pname, BtfKind::Struct));
+            let Some(btf_id) = kernel else {
+                return Err(unsupported(
+                    idx,
+                    format!("argument tags of global function {name}()"),
+                ));
+            };
+            args.push(ArgKind::Trusted {
+                btf_id,
+                nullable: t_nullable,
+            });
+            continue;
+        }
+        if t_nullable {
+            return Err(invalid_combination(arg_no));
+        }
+        if t_ctx {
             // `__arg_ctx`.
             match validate_prog_ctx_type(btf, *target, env.prog_type) {
                 Some(true) => {
@@ -219,6 +279,9 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             t => ctx_struct_name(t),
         };
         if ctx_name == Some(pname) {
+            if t_nonnull {
+                return Err(invalid_combination(arg_no));
+            }
             args.push(ArgKind::Ctx);
             continue;
         }
@@ -254,7 +317,10 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             )
         });
         match btf.resolve_size(pointee) {
-            Ok(sz) if sized && sz > 0 && sz < 1 << 29 => args.push(ArgKind::Mem(sz as u32)),
+            Ok(sz) if sized && sz > 0 && sz < 1 << 29 => args.push(ArgKind::Mem {
+                size: sz as u32,
+                nonnull: t_nonnull,
+            }),
             _ => {
                 return Err(unsupported(
                     idx,
@@ -310,18 +376,14 @@ pub fn check_global_call(
                     ));
                 }
             }
-            ArgKind::Mem(size) => {
+            ArgKind::Mem { size, nonnull } => {
                 if reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
                     continue;
                 }
-                if reg.may_be_null() {
-                    return Err(unsupported(
-                        idx,
-                        "nullable pointer passed to a global function",
-                    ));
-                }
-                // check_mem_reg: readable and writable for `size` bytes.
+                // check_mem_reg: readable and writable for `size` bytes,
+                // on a not-NULL copy of a possibly NULL pointer.
                 let mut probe = st.clone();
+                probe.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
                 super::call::check_helper_mem_access_pub(
                     env,
                     &mut probe,
@@ -338,6 +400,30 @@ pub fn check_global_call(
                     u64::from(*size),
                     true,
                 )?;
+                if *nonnull && reg.may_be_null() {
+                    return Err(fail(format!("arg#{i} is expected to be non-NULL")));
+                }
+            }
+            ArgKind::Trusted { btf_id, nullable } => {
+                if *nullable && reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0
+                {
+                    continue;
+                }
+                if reg.base == BaseType::BtfId && reg.may_be_null() && !*nullable {
+                    return Err(fail(format!(
+                        "R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
+                        reg.type_str()
+                    )));
+                }
+                let trusted = reg.ref_obj_id != 0
+                    || (reg.flags.has(TypeFlags::TRUSTED) && !reg.flags.has(TypeFlags::UNTRUSTED));
+                if reg.base != BaseType::BtfId || reg.btf_id != *btf_id || reg.off != 0 || !trusted
+                {
+                    return Err(unsupported(
+                        idx,
+                        format!("argument passed to trusted argument of {}()", g.name),
+                    ));
+                }
             }
         }
     }
@@ -368,11 +454,23 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
         f.regs[i + 1] = match a {
             ArgKind::Scalar => RegState::unknown_scalar(),
             ArgKind::Ctx => RegState::pointer(BaseType::Ctx),
-            ArgKind::Mem(size) => {
+            ArgKind::Mem { size, nonnull } => {
                 let mut r = RegState::pointer(BaseType::Mem);
-                r.flags.0 |= TypeFlags::MAYBE_NULL;
                 r.mem_size = *size;
-                r.id = env.new_id();
+                if !*nonnull {
+                    r.flags.0 |= TypeFlags::MAYBE_NULL;
+                    r.id = env.new_id();
+                }
+                r
+            }
+            ArgKind::Trusted { btf_id, nullable } => {
+                let mut r = RegState::pointer(BaseType::BtfId);
+                r.btf_id = *btf_id;
+                r.flags.0 |= TypeFlags::TRUSTED;
+                if *nullable {
+                    r.flags.0 |= TypeFlags::MAYBE_NULL;
+                    r.id = env.new_id();
+                }
                 r
             }
         };

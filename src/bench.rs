@@ -1,7 +1,6 @@
 //! `bpfproof bench`: bpfproof's in-process analysis time over a corpus next
 //! to the kernel's recorded verification time of the same programs.
 
-use bpfproof_corpus::record::CORPORA;
 use bpfproof_corpus::score::{ProgramResult, run_corpus};
 use serde::Serialize;
 use std::path::Path;
@@ -85,20 +84,11 @@ pub fn bench_row(name: &str, results: &[ProgramResult]) -> BenchRow {
 
 /// Runs the benchmark; exit code 2 on bad usage.
 pub fn cmd_bench(corpora: &[String], dir: &Path, json: bool) -> i32 {
-    let names: Vec<String> = if corpora.is_empty() {
-        CORPORA.iter().map(|s| s.to_string()).collect()
-    } else {
-        corpora.to_vec()
+    let Some(names) = crate::corpus_run::selected_corpora(corpora) else {
+        return 2;
     };
     let mut rows = Vec::new();
     for name in &names {
-        if !CORPORA.contains(&name.as_str()) {
-            eprintln!(
-                "error: unknown corpus '{name}' (one of {})",
-                CORPORA.join(", ")
-            );
-            return 2;
-        }
         match run_corpus(dir, name, &mut |_, _| {}) {
             Ok(Some((_, results))) => rows.push(bench_row(name, &results)),
             Ok(None) => eprintln!("{name}: SKIPPED (no recording, or not built)"),

@@ -5,6 +5,23 @@ use bpfproof_corpus::score::{RunReport, render_table, run_corpus, unsupported_re
 use std::io::Write;
 use std::path::Path;
 
+/// The corpora `--corpus` names (all of them when none), or `None` after
+/// saying which name is unknown.
+pub fn selected_corpora(corpora: &[String]) -> Option<Vec<String>> {
+    if let Some(bad) = corpora.iter().find(|n| !CORPORA.contains(&n.as_str())) {
+        eprintln!(
+            "error: unknown corpus '{bad}' (one of {})",
+            CORPORA.join(", ")
+        );
+        return None;
+    }
+    Some(if corpora.is_empty() {
+        CORPORA.iter().map(|s| s.to_string()).collect()
+    } else {
+        corpora.to_vec()
+    })
+}
+
 /// Runs the scoring and prints it; exit code 2 on bad usage, 1 when a
 /// false accept was found, else 0.
 pub fn cmd_corpus_run(
@@ -28,20 +45,11 @@ pub fn cmd_corpus_run(
         eprintln!("error: --show takes false-accepts, false-rejects, unsupported or msg-mismatch");
         return 2;
     }
-    let names: Vec<String> = if corpora.is_empty() {
-        CORPORA.iter().map(|s| s.to_string()).collect()
-    } else {
-        corpora.to_vec()
+    let Some(names) = selected_corpora(corpora) else {
+        return 2;
     };
     let mut report = RunReport::default();
     for name in &names {
-        if !CORPORA.contains(&name.as_str()) {
-            eprintln!(
-                "error: unknown corpus '{name}' (one of {})",
-                CORPORA.join(", ")
-            );
-            return 2;
-        }
         let mut last = 0;
         let mut progress = |done: usize, total: usize| {
             if !quiet && total > 0 && (done * 10 / total > last || done == total) {

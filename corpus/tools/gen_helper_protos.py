@@ -1515,6 +1515,27 @@ def flags_expr(fl: list[str]) -> str:
     return e
 
 
+def write_rust(text: str, out: str, check: bool, tool: str) -> None:
+    """Formats `text` with rustfmt, then writes it to `out`, or with `check`
+    exits 1 when `out` differs."""
+    with tempfile.NamedTemporaryFile("w", suffix=".rs", delete=False) as tf:
+        tf.write(text)
+        tmp = tf.name
+    try:
+        subprocess.run(["rustfmt", "--edition", "2024", tmp], check=True)
+        text = open(tmp).read()
+    finally:
+        os.unlink(tmp)
+    if check:
+        old = open(out).read() if os.path.exists(out) else ""
+        if old != text:
+            print(f"{tool}: {out} is stale", file=sys.stderr)
+            sys.exit(1)
+    else:
+        with open(out, "w") as fh:
+            fh.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--linux", default="/var/cache/bpfproof/linux-source-6.12")
@@ -1533,23 +1554,7 @@ def main():
         sys.exit(2)
     cmd = ("python3 corpus/tools/gen_helper_protos.py --linux "
            f"{args.linux} --out {args.out}")
-    text = emit(d, cmd)
-    with tempfile.NamedTemporaryFile("w", suffix=".rs", delete=False) as tf:
-        tf.write(text)
-        tmp = tf.name
-    try:
-        subprocess.run(["rustfmt", "--edition", "2024", tmp], check=True)
-        text = open(tmp).read()
-    finally:
-        os.unlink(tmp)
-    if args.check:
-        old = open(args.out).read() if os.path.exists(args.out) else ""
-        if old != text:
-            print(f"gen_helper_protos: {args.out} is stale", file=sys.stderr)
-            sys.exit(1)
-    else:
-        with open(args.out, "w") as fh:
-            fh.write(text)
+    write_rust(emit(d, cmd), args.out, args.check, "gen_helper_protos")
     pairs = sum(len(r) for r in d["entries"].values())
     print(f"gen_helper_protos: Linux {d['version']}: {n_protos} protos, "
           f"{len(d['entries'])} program types, {pairs} (type, helper) pairs", file=sys.stderr)

@@ -44,9 +44,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 
 # --------------------------------------------------------------------------
@@ -54,37 +52,9 @@ from dataclasses import dataclass, field
 # --------------------------------------------------------------------------
 
 
-class ParseError(Exception):
-    pass
-
-
-def strip_comments(src: str) -> str:
-    """Replace comments by spaces (keeping newlines), leave strings alone."""
-    out = []
-    i, n = 0, len(src)
-    while i < n:
-        c = src[i]
-        if c == "/" and i + 1 < n and src[i + 1] == "*":
-            j = src.find("*/", i + 2)
-            if j < 0:
-                raise ParseError("unterminated comment")
-            out.append("".join("\n" if ch == "\n" else " " for ch in src[i : j + 2]))
-            i = j + 2
-        elif c == "/" and i + 1 < n and src[i + 1] == "/":
-            j = src.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c in "\"'":
-            j = i + 1
-            while j < n and src[j] != c and src[j] != "\n":
-                j += 2 if src[j] == "\\" else 1
-            out.append(src[i : j + 1])
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+# The comment stripper and the error type are gen_helper_protos.py's.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_helper_protos import ParseError, strip_comments, write_rust  # noqa: E402
 
 
 def logical_lines(src: str) -> list[tuple[int, str]]:
@@ -955,23 +925,7 @@ def main():
         print(f"gen_kfuncs: only {len(d['kfuncs'])} kfuncs parsed", file=sys.stderr)
         sys.exit(2)
     cmd = f"python3 corpus/tools/gen_kfuncs.py --linux {args.linux} --out {args.out}"
-    text = emit(d, cmd)
-    with tempfile.NamedTemporaryFile("w", suffix=".rs", delete=False) as tf:
-        tf.write(text)
-        tmp = tf.name
-    try:
-        subprocess.run(["rustfmt", "--edition", "2024", tmp], check=True)
-        text = open(tmp).read()
-    finally:
-        os.unlink(tmp)
-    if args.check:
-        old = open(args.out).read() if os.path.exists(args.out) else ""
-        if old != text:
-            print(f"gen_kfuncs: {args.out} is stale", file=sys.stderr)
-            sys.exit(1)
-    else:
-        with open(args.out, "w") as fh:
-            fh.write(text)
+    write_rust(emit(d, cmd), args.out, args.check, "gen_kfuncs")
     sets_used = {k[2] for k in d["kfuncs"]}
     names = {k[0] for k in d["kfuncs"]}
     print(f"gen_kfuncs: Linux {d['version']}: {len(d['flags'])} KF_* flags, "

@@ -178,7 +178,7 @@ pub fn check_helper_call(
     if func_name(id) == "bpf_get_local_storage" {
         // The flags argument must be 0: get_local_storage() cannot fail.
         let r2 = &st.cur().regs[2];
-        if !(r2.is_scalar() && r2.var.is_const() && r2.var.var_off.value == 0) {
+        if !(r2.is_null()) {
             check_reg_read(env, st, idx, 2)?;
             bail_reject!(
                 "BPF405",
@@ -658,6 +658,20 @@ fn is_special_helper(name: &str) -> bool {
     SPECIAL.contains(&name) || name.contains("dynptr") || name.contains("timer")
 }
 
+/// The pointer types a memory argument accepts (`mem_types`) that are
+/// modelled, and how the kernel lists all of them in its message.
+const MEM_ARG_TYPES: &[BaseType] = &[
+    BaseType::Stack,
+    BaseType::Packet,
+    BaseType::PacketMeta,
+    BaseType::MapKey,
+    BaseType::MapValue,
+    BaseType::Mem,
+];
+/// The kernel's `expected=` list for memory arguments.
+const MEM_ARG_TYPES_STR: &str =
+    "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
+
 /// `check_func_arg` for one argument (R1..R5).
 #[allow(clippy::too_many_arguments)]
 fn check_func_arg(
@@ -688,7 +702,7 @@ fn check_func_arg(
         return Err(unsupported(idx, format!("helper argument type {t}")));
     }
     let nullable = t.flags.contains(PF::PTR_MAYBE_NULL);
-    if nullable && reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
+    if nullable && reg.is_null() {
         // `register_is_null` with an `_OR_NULL` argument: a following size
         // must then be 0 (`check_helper_mem_access` on the NULL register).
         if t.base == ArgBase::PtrToMem {
@@ -760,18 +774,7 @@ fn check_func_arg(
             } else {
                 m.value_size
             };
-            expect(
-                env,
-                &[
-                    BaseType::Stack,
-                    BaseType::Packet,
-                    BaseType::PacketMeta,
-                    BaseType::MapKey,
-                    BaseType::MapValue,
-                    BaseType::Mem,
-                ],
-                "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
-            )?;
+            expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
             let access = if t.flags.contains(PF::MEM_UNINIT) {
                 Access::Write
             } else {
@@ -789,18 +792,7 @@ fn check_func_arg(
             )?;
         }
         ArgBase::PtrToMem => {
-            expect(
-                env,
-                &[
-                    BaseType::Stack,
-                    BaseType::Packet,
-                    BaseType::PacketMeta,
-                    BaseType::MapKey,
-                    BaseType::MapValue,
-                    BaseType::Mem,
-                ],
-                "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
-            )?;
+            expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
             let uninit = t.flags.contains(PF::MEM_UNINIT);
             let write = uninit || t.flags.contains(PF::MEM_WRITE);
             if let Some(sz) = fixed_size {

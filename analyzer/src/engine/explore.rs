@@ -314,14 +314,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     // prepare_func_exit: back to the calling helper, which
                     // schedules the next visit; imprecise scalars are
                     // widened against the previous visit (find_prev_entry).
-                    if let Some(prev) = find_prev_entry(&env.ckpts, env.cur_ckpt, callsite, &st) {
-                        let all_precise = !env.privileged;
-                        super::call::widen_imprecise_scalars(
-                            &env.ckpts[prev].st,
-                            &mut st,
-                            all_precise,
-                        );
-                    }
+                    widen_against_prev_visit(env, callsite, &mut st, false);
                     idx = callsite;
                 }
                 Next::Fork {
@@ -473,9 +466,29 @@ fn push_path(
     Ok(())
 }
 
+/// `find_prev_entry` then `widen_imprecise_scalars`: `state`, the next
+/// visit of the loop at `idx` (callback call, `may_goto`, iterator
+/// `next`), loses the values of imprecise scalars that changed since the
+/// previous visit. With `skip_own`, the state just stored at `idx` for
+/// this visit is not a previous one (`find_prev_entry(cur->parent)`).
+pub(super) fn widen_against_prev_visit(
+    env: &Env<'_>,
+    idx: usize,
+    state: &mut VerifierState,
+    skip_own: bool,
+) {
+    let from = match env.cur_ckpt {
+        Some(c) if skip_own && env.ckpts[c].insn_idx == idx => env.ckpts[c].parent,
+        other => other,
+    };
+    if let Some(prev) = find_prev_entry(&env.ckpts, from, idx, state) {
+        super::call::widen_imprecise_scalars(&env.ckpts[prev].st, state, !env.privileged);
+    }
+}
+
 /// `find_prev_entry`: the nearest checkpoint on the current path at
 /// `insn_idx` with the same call sites.
-pub(super) fn find_prev_entry(
+fn find_prev_entry(
     ckpts: &[Checkpoint],
     mut c: Option<usize>,
     insn_idx: usize,
@@ -852,19 +865,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             let target = jump_target(idx, off as i64, len)?;
             let mut queued = st.clone();
             queued.may_goto_depth += 1;
-            // find_prev_entry(cur->parent): a previous visit, not the state
-            // just stored for this one.
-            let from = match env.cur_ckpt {
-                Some(c) if env.ckpts[c].insn_idx == idx => env.ckpts[c].parent,
-                other => other,
-            };
-            if let Some(prev) = find_prev_entry(&env.ckpts, from, idx, st) {
-                super::call::widen_imprecise_scalars(
-                    &env.ckpts[prev].st,
-                    &mut queued,
-                    !env.privileged,
-                );
-            }
+            widen_against_prev_visit(env, idx, &mut queued, true);
             env.pushed = Some((idx + 1, queued));
             return Ok(Next::Go(target));
         }

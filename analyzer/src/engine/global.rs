@@ -377,7 +377,7 @@ pub fn check_global_call(
                 }
             }
             ArgKind::Mem { size, nonnull } => {
-                if reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0 {
+                if reg.is_null() {
                     continue;
                 }
                 // check_mem_reg: readable and writable for `size` bytes,
@@ -405,8 +405,7 @@ pub fn check_global_call(
                 }
             }
             ArgKind::Trusted { btf_id, nullable } => {
-                if *nullable && reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0
-                {
+                if *nullable && reg.is_null() {
                     continue;
                 }
                 if reg.base == BaseType::BtfId && reg.may_be_null() && !*nullable {
@@ -415,9 +414,10 @@ pub fn check_global_call(
                         reg.type_str()
                     )));
                 }
-                let trusted = reg.ref_obj_id != 0
-                    || (reg.flags.has(TypeFlags::TRUSTED) && !reg.flags.has(TypeFlags::UNTRUSTED));
-                if reg.base != BaseType::BtfId || reg.btf_id != *btf_id || reg.off != 0 || !trusted
+                if reg.base != BaseType::BtfId
+                    || reg.btf_id != *btf_id
+                    || reg.off != 0
+                    || !super::kfunc::is_trusted_reg(&reg)
                 {
                     return Err(unsupported(
                         idx,

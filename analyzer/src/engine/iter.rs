@@ -184,14 +184,7 @@ pub fn process_iter_next_call(env: &mut Env<'_>, st: &mut VerifierState, idx: us
         let it = &mut queued.frames[loc.frame].stack[loc.spi].spilled;
         it.range = ITER_ACTIVE;
         it.mem_size += 1;
-        // find_prev_entry(cur->parent): a previous visit of this call.
-        let from = match env.cur_ckpt {
-            Some(c) if env.ckpts[c].insn_idx == idx => env.ckpts[c].parent,
-            other => other,
-        };
-        if let Some(prev) = super::explore::find_prev_entry(&env.ckpts, from, idx, st) {
-            super::call::widen_imprecise_scalars(&env.ckpts[prev].st, &mut queued, !env.privileged);
-        }
+        super::explore::widen_against_prev_visit(env, idx, &mut queued, true);
         let r0 = &mut queued.cur_mut().regs[0];
         r0.flags.0 &= !crate::state::TypeFlags::MAYBE_NULL;
         env.pushed = Some((idx + 1, queued));

@@ -2,10 +2,12 @@
 //! (`check_ptr_to_btf_access` / `btf_struct_access`), for the part of the
 //! kfunc protocol bpfproof models: kfuncs from the generated 6.12 sets
 //! (`platform::kfuncs_data`) with `KF_ACQUIRE`, `KF_RELEASE`, `KF_RET_NULL`,
-//! `KF_TRUSTED_ARGS`, `KF_SLEEPABLE`, `KF_DESTRUCTIVE`; scalar arguments and
-//! pointers to kernel structs; scalar or struct-pointer results. Everything
-//! else (iterators, special kfuncs, argument-name suffixes, set filters,
-//! memory arguments) is reported as unsupported.
+//! `KF_TRUSTED_ARGS`, `KF_RCU`, `KF_SLEEPABLE`, `KF_DESTRUCTIVE` and the
+//! iterator flags (`iter`); scalar arguments, `__ign` arguments and pointers
+//! to kernel structs (`btf_struct_ids_match`); scalar or struct-pointer
+//! results. Everything else (special kfuncs, other argument-name suffixes,
+//! sets with a filter or a condition the kernel BTF cannot confirm, memory
+//! and ctx arguments) is reported as unsupported.
 //!
 //! Prototypes come from the target kernel's BTF, looked up by the kfunc's
 //! name; with the default target this is the bundled 6.18 BTF.
@@ -119,7 +121,7 @@ fn btf_struct_ids_match(btf: &Btf, mut have: u32, want: u32, strict: bool) -> bo
 
 /// `is_trusted_reg` for BTF pointers: referenced, or trusted without an
 /// unsafe modifier.
-fn is_trusted_reg(reg: &RegState) -> bool {
+pub(super) fn is_trusted_reg(reg: &RegState) -> bool {
     reg.ref_obj_id != 0
         || (reg.flags.has(TypeFlags::TRUSTED) && !reg.flags.has(TypeFlags::UNTRUSTED))
 }
@@ -262,10 +264,7 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             }
             continue;
         }
-        if (trusted_args || rcu)
-            && (reg.may_be_null()
-                || (reg.is_scalar() && reg.var.is_const() && reg.var.var_off.value == 0))
-        {
+        if (trusted_args || rcu) && (reg.may_be_null() || (reg.is_null())) {
             bail_reject!(
                 "BPF405",
                 idx,

@@ -133,7 +133,7 @@ pub fn after_insn(env: &mut Env<'_>, st: &VerifierState, dst: Option<usize>) {
     } else {
         let mut f = cur.clone();
         for (i, r) in f.regs.iter_mut().enumerate() {
-            if Some(i) != dst && same_reg(&before.regs[i], r) {
+            if Some(i) != dst && before.regs[i] == *r {
                 *r = RegState::not_init();
             }
         }
@@ -156,18 +156,6 @@ pub fn after_insn(env: &mut Env<'_>, st: &VerifierState, dst: Option<usize>) {
         log.buf.push_str(&line);
         log.buf.push('\n');
     }
-}
-
-fn same_reg(a: &RegState, b: &RegState) -> bool {
-    a.base == b.base
-        && a.flags == b.flags
-        && a.off == b.off
-        && a.var == b.var
-        && a.id == b.id
-        && a.ref_obj_id == b.ref_obj_id
-        && a.range == b.range
-        && a.map == b.map
-        && a.mem_size == b.mem_size
 }
 
 /// A pruned path: `N: safe`.

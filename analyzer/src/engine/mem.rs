@@ -1002,7 +1002,7 @@ fn check_stack_write_fixed_off(
         _ => {
             st.frames[sf].stack[spi].scrub();
             let zero = match (&reg, value) {
-                (Some(r), _) => r.is_scalar() && r.var.is_const() && r.var.var_off.value == 0,
+                (Some(r), _) => r.is_null(),
                 (None, Value::Imm(imm)) => imm == 0,
                 _ => false,
             };

@@ -36,7 +36,8 @@
 //! accepted: timers, kptrs and graph roots in map values (and so
 //! `bpf_obj_new`, lists, rbtrees), dynptrs, map-in-map, tracing/LSM
 //! contexts typed by the attach target's BTF, LSM return codes, argument
-//! tags of global functions, pointer walks through BTF structs, async
+//! tags of global functions other than `ctx`, `nonnull`, `trusted` and
+//! `nullable`, pointer walks through BTF structs, async
 //! callbacks, variable-offset stack writes, the unprivileged rules;
 //! reaching the 1M-instruction limit (pruning is close to the kernel's but
 //! not proven equal).
@@ -157,6 +158,16 @@ pub struct Failure {
     pub obligation: Option<obligation::Obligation>,
 }
 
+/// The finding of an `unsupported` verdict (BPF990).
+fn unsupported_finding(insn: usize, what: &str) -> Finding {
+    Finding {
+        code: "BPF990",
+        message: format!("unsupported: {what} (insn {insn})"),
+        insn: Some(insn),
+        more: Vec::new(),
+    }
+}
+
 /// Analyses one program of an object (`bpf_check`).
 pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outcome {
     let start = Instant::now();
@@ -201,22 +212,16 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         return done(Verdict::Unsupported, Some(f), Stats::default());
     }
     // check_btf_func, then check_subprogs / check_cfg, as in bpf_check.
-    {
-        let env = env::Env::new(obj, prog, prog_type, true);
-        if let Err(e) = explore::check_ld_abs_subprogs(&env) {
-            return match e {
-                env::Stop::Reject(f) => done(Verdict::Reject, Some(f), Stats::default()),
-                env::Stop::Unsupported { insn, what } => {
-                    let f = Finding {
-                        code: "BPF990",
-                        message: format!("unsupported: {what} (insn {insn})"),
-                        insn: Some(insn),
-                        more: Vec::new(),
-                    };
-                    done(Verdict::Unsupported, Some(f), Stats::default())
-                }
-            };
-        }
+    let mut env = env::Env::new(obj, prog, prog_type, true);
+    if let Err(e) = explore::check_ld_abs_subprogs(&env) {
+        return match e {
+            env::Stop::Reject(f) => done(Verdict::Reject, Some(f), Stats::default()),
+            env::Stop::Unsupported { insn, what } => done(
+                Verdict::Unsupported,
+                Some(unsupported_finding(insn, &what)),
+                Stats::default(),
+            ),
+        };
     }
     if let Err(e) = crate::cfg::check_cfg(prog, true) {
         let f = Finding {
@@ -227,7 +232,6 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Reject, Some(f), Stats::default());
     }
-    let mut env = env::Env::new(obj, prog, prog_type, true);
     env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
@@ -305,14 +309,12 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         }
         Err(env::Stop::Reject(f)) => done(Verdict::Reject, Some(f), stats),
         Err(env::Stop::Unsupported { insn, what }) => {
-            let f = Finding {
-                code: "BPF990",
-                message: format!("unsupported: {what} (insn {insn})"),
-                insn: Some(insn),
-                more: Vec::new(),
-            };
             stats.insns_processed = None;
-            done(Verdict::Unsupported, Some(f), stats)
+            done(
+                Verdict::Unsupported,
+                Some(unsupported_finding(insn, &what)),
+                stats,
+            )
         }
     })
 }

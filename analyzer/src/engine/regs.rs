@@ -1,7 +1,7 @@
 //! `check_reg_arg`: reads of uninitialised registers and writes to R10.
 
 use super::env::{Env, Stop, bail_reject};
-use crate::state::{BPF_REG_FP, BaseType, VerifierState};
+use crate::state::{BPF_REG_FP, BaseType, FuncState, VerifierState};
 
 /// `check_reg_arg(SRC_OP)`: the register must have been written; the
 /// read is recorded for liveness (`mark_reg_read`).
@@ -24,27 +24,8 @@ pub fn check_reg_read(
 /// `mark_reg_read` for stack slot `spi` of frame `frame`
 /// (`stack[spi].spilled_ptr`).
 pub fn mark_stack_read(env: &mut Env<'_>, st: &VerifierState, frame: usize, spi: usize) {
-    if spi >= st.frames[frame].stack_live.len()
-        || st.frames[frame].stack_live[spi] & REG_LIVE_WRITTEN != 0
-    {
-        return;
-    }
-    let callsite = st.frames[frame].callsite;
-    let mut c = env.cur_ckpt;
-    while let Some(p) = c {
-        let ck = &mut env.ckpts[p];
-        let Some(f) = ck.st.frames.get_mut(frame) else {
-            return;
-        };
-        if f.callsite != callsite || f.stack_live[spi] & REG_LIVE_READ != 0 {
-            return;
-        }
-        f.stack_live[spi] |= REG_LIVE_READ;
-        env.mark_read += 1;
-        if f.stack_live[spi] & REG_LIVE_WRITTEN != 0 {
-            return;
-        }
-        c = ck.parent;
+    if spi < st.frames[frame].stack_live.len() {
+        mark_read_up(env, st, frame, Live::Slot(spi));
     }
 }
 
@@ -56,12 +37,14 @@ pub fn mark_stack_range_read(
     lo: i64,
     hi: i64,
 ) {
-    let mut o = lo;
-    while o < hi {
-        if (-512..0).contains(&o) {
-            mark_stack_read(env, st, frame, ((-o - 1) / 8) as usize);
-        }
-        o += 1;
+    // Slot by slot: spi of the lowest and highest byte inside the stack.
+    let (lo, hi) = (lo.max(-512), hi.min(0));
+    if lo >= hi {
+        return;
+    }
+    let (first, last) = (((-hi) / 8) as usize, ((-lo - 1) / 8) as usize);
+    for spi in first..=last {
+        mark_stack_read(env, st, frame, spi);
     }
 }
 
@@ -80,22 +63,57 @@ pub const REG_LIVE_WRITTEN: u8 = 2;
 /// eagerly at calls and exits instead (more read marks than the kernel's,
 /// so never more pruning).
 pub fn mark_reg_read(env: &mut Env<'_>, st: &VerifierState, frame: usize, r: usize) {
-    if r >= BPF_REG_FP || st.frames[frame].live[r] & REG_LIVE_WRITTEN != 0 {
+    if r < BPF_REG_FP {
+        mark_read_up(env, st, frame, Live::Reg(r));
+    }
+}
+
+/// Which liveness byte of a frame.
+#[derive(Clone, Copy)]
+enum Live {
+    Reg(usize),
+    Slot(usize),
+}
+
+impl Live {
+    fn of(self, f: &mut FuncState) -> &mut u8 {
+        match self {
+            Live::Reg(r) => &mut f.live[r],
+            Live::Slot(spi) => &mut f.stack_live[spi],
+        }
+    }
+}
+
+/// The walk of `mark_reg_read`: unless written in the current segment,
+/// the byte is marked read in each stored state up the path until one
+/// where it was written (or is already read).
+fn mark_read_up(env: &mut Env<'_>, st: &VerifierState, frame: usize, which: Live) {
+    let f = &st.frames[frame];
+    let written = match which {
+        Live::Reg(r) => f.live[r],
+        Live::Slot(spi) => f.stack_live[spi],
+    } & REG_LIVE_WRITTEN
+        != 0;
+    if written {
         return;
     }
-    let callsite = st.frames[frame].callsite;
+    let callsite = f.callsite;
     let mut c = env.cur_ckpt;
     while let Some(p) = c {
         let ck = &mut env.ckpts[p];
         let Some(f) = ck.st.frames.get_mut(frame) else {
             return;
         };
-        if f.callsite != callsite || f.live[r] & REG_LIVE_READ != 0 {
+        if f.callsite != callsite {
             return;
         }
-        f.live[r] |= REG_LIVE_READ;
+        let l = which.of(f);
+        if *l & REG_LIVE_READ != 0 {
+            return;
+        }
+        *l |= REG_LIVE_READ;
         env.mark_read += 1;
-        if f.live[r] & REG_LIVE_WRITTEN != 0 {
+        if *l & REG_LIVE_WRITTEN != 0 {
             return;
         }
         c = ck.parent;

@@ -28,7 +28,7 @@
 //! * The kernel ends `print_verifier_state` with a newline; these functions
 //!   return the text without it.
 
-use bpfproof_domains::scalar::Scalar;
+use bpfproof_domains::scalar::{self, Scalar};
 use bpfproof_domains::tnum::Tnum;
 
 use super::frame::{FuncState, VerifierState};
@@ -56,59 +56,26 @@ const REG_LIVE_WRITTEN: u8 = 2;
 /// delta (held in `off`).
 const BPF_ADD_CONST: u32 = 1 << 31;
 
-/// `UNUM_MAX_DECIMAL`: larger unsigned numbers print in hex.
-const UNUM_MAX_DECIMAL: u64 = u16::MAX as u64;
-/// `SNUM_MAX_DECIMAL`.
-const SNUM_MAX_DECIMAL: i64 = i16::MAX as i64;
-/// `SNUM_MIN_DECIMAL`.
-const SNUM_MIN_DECIMAL: i64 = i16::MIN as i64;
-
 /// `BPF_LOG_MIN_ALIGNMENT`.
 const BPF_LOG_MIN_ALIGNMENT: usize = 8;
 /// `BPF_LOG_ALIGNMENT`.
 const BPF_LOG_ALIGNMENT: usize = 40;
 
-/// `is_unum_decimal`.
-fn is_unum_decimal(num: u64) -> bool {
-    num <= UNUM_MAX_DECIMAL
-}
-
-/// `is_snum_decimal`.
-fn is_snum_decimal(num: i64) -> bool {
-    (SNUM_MIN_DECIMAL..=SNUM_MAX_DECIMAL).contains(&num)
-}
-
-/// C `%#llx`. The kernel's `vsnprintf` prints the `0x` prefix for zero too.
-fn hex(num: u64) -> String {
-    format!("{num:#x}")
-}
-
 /// `verbose_unum`: decimal up to `U16_MAX`, else `%#llx`.
 pub fn verbose_unum(num: u64) -> String {
-    if is_unum_decimal(num) {
-        num.to_string()
-    } else {
-        hex(num)
-    }
+    scalar::unum(num)
 }
 
 /// `verbose_snum`: decimal in `S16_MIN..=S16_MAX`, else `%#llx` of the
 /// 64-bit pattern (so `-100000` is `0xfffffffffffe7960`).
 pub fn verbose_snum(num: i64) -> String {
-    if is_snum_decimal(num) {
-        num.to_string()
-    } else {
-        hex(num as u64)
-    }
+    scalar::snum(num)
 }
 
 /// `tnum_strn`: a constant as `verbose_unum` would print it, otherwise
 /// `(value; mask)` in hex.
 pub fn tnum_strn(a: Tnum) -> String {
-    if a.mask == 0 {
-        return verbose_unum(a.value);
-    }
-    format!("({}; {})", hex(a.value), hex(a.mask))
+    a.strn()
 }
 
 /// `print_liveness`: `_` followed by `r` for `REG_LIVE_READ` and `w` for
@@ -140,89 +107,9 @@ pub fn reg_type_str(r: &RegState) -> String {
 /// value never merges with an unsigned one. 32-bit signed bounds are
 /// sign-extended only when they print in decimal.
 pub fn print_scalar_ranges(out: &mut String, s: &Scalar, sep: &mut &'static str) {
-    struct MinMax {
-        name: &'static str,
-        val: u64,
-        omit: bool,
-    }
-    let s32 = |v: i32| -> u64 {
-        if is_snum_decimal(v as i64) {
-            v as i64 as u64
-        } else {
-            v as u32 as u64
-        }
-    };
-    let mut minmaxs = [
-        MinMax {
-            name: "smin",
-            val: s.smin as u64,
-            omit: s.smin == i64::MIN,
-        },
-        MinMax {
-            name: "smax",
-            val: s.smax as u64,
-            omit: s.smax == i64::MAX,
-        },
-        MinMax {
-            name: "umin",
-            val: s.umin,
-            omit: s.umin == 0,
-        },
-        MinMax {
-            name: "umax",
-            val: s.umax,
-            omit: s.umax == u64::MAX,
-        },
-        MinMax {
-            name: "smin32",
-            val: s32(s.s32_min),
-            omit: s.s32_min == i32::MIN,
-        },
-        MinMax {
-            name: "smax32",
-            val: s32(s.s32_max),
-            omit: s.s32_max == i32::MAX,
-        },
-        MinMax {
-            name: "umin32",
-            val: s.u32_min as u64,
-            omit: s.u32_min == 0,
-        },
-        MinMax {
-            name: "umax32",
-            val: s.u32_max as u64,
-            omit: s.u32_max == u32::MAX,
-        },
-    ];
-    let is_signed = |name: &str| name.starts_with('s');
-    for i in 0..minmaxs.len() {
-        if minmaxs[i].omit {
-            continue;
-        }
-        let (name1, val1) = (minmaxs[i].name, minmaxs[i].val);
-        let neg1 = is_signed(name1) && (val1 as i64) < 0;
-        out.push_str(sep);
-        out.push_str(name1);
-        out.push('=');
-        *sep = ",";
-        for m2 in minmaxs.iter_mut().skip(i + 2).step_by(2) {
-            if m2.omit || m2.val != val1 {
-                continue;
-            }
-            // don't mix negatives with positives
-            let neg2 = is_signed(m2.name) && (m2.val as i64) < 0;
-            if neg2 != neg1 {
-                continue;
-            }
-            m2.omit = true;
-            out.push_str(m2.name);
-            out.push('=');
-        }
-        if is_signed(name1) {
-            out.push_str(&verbose_snum(val1 as i64));
-        } else {
-            out.push_str(&verbose_unum(val1));
-        }
+    let ranges = s.render_ranges();
+    if !ranges.is_empty() {
+        verbose_a(out, sep, &ranges);
     }
 }
 

@@ -222,6 +222,11 @@ impl RegState {
         }
     }
 
+    /// `register_is_null`: the known scalar 0.
+    pub fn is_null(&self) -> bool {
+        self.is_scalar() && self.var.is_const() && self.var.var_off.value == 0
+    }
+
     /// True for `SCALAR_VALUE`.
     pub fn is_scalar(&self) -> bool {
         self.base == BaseType::Scalar

@@ -90,6 +90,11 @@ enum Command {
         /// Also write the kernel's outcomes as JSON lines to FILE.
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Load at verifier log level 2 and write each program's whole
+        /// kernel log to DIR/<program>.log (for comparing with `check
+        /// --log-level 2`).
+        #[arg(long, value_name = "DIR")]
+        kernel_log: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -247,6 +252,7 @@ pub fn run() -> i32 {
             objects,
             kernel,
             record,
+            kernel_log,
             common,
         } => {
             let opts = match load_options(&common) {
@@ -263,6 +269,7 @@ pub fn run() -> i32 {
                 objects: &objects,
                 kernel,
                 record: record.as_deref(),
+                kernel_log: kernel_log.as_deref(),
                 opts: &opts,
                 keep: &keep,
                 json,

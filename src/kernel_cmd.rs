@@ -14,6 +14,7 @@ pub struct CompareArgs<'a> {
     pub objects: &'a [PathBuf],
     pub kernel: bool,
     pub record: Option<&'a Path>,
+    pub kernel_log: Option<&'a Path>,
     pub opts: &'a LoadOptions,
     pub keep: &'a dyn Fn(&str) -> bool,
     pub json: bool,
@@ -84,8 +85,20 @@ pub fn cmd_compare(a: &CompareArgs<'_>) -> i32 {
                 continue;
             }
             let ours = engine::check_program(&obj, p, &engine::CheckOptions::default());
-            let spec = LoadSpec::default();
+            let spec = LoadSpec {
+                log_level: if a.kernel_log.is_some() { 2 } else { 1 },
+                ..LoadSpec::default()
+            };
             let k = ko.load_program(i, &spec);
+            if let (Some(dir), Some(log)) = (a.kernel_log, &k.log) {
+                let path = dir.join(format!("{}.log", p.name));
+                if let Err(e) =
+                    std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, log))
+                {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    failed = true;
+                }
+            }
             let prog_type = p.prog_type.map(|t| t.name().to_string());
             records.push(Record::new(
                 &file,

@@ -241,6 +241,11 @@ type RawMap = HashMap<String, (Object, Expectation)>;
 /// The raw tests as objects, keyed by `X/INDEX`.
 fn raw_programs(corpus_dir: &Path) -> Result<RawMap, String> {
     let files = read_raw_dir(&corpus_dir.join("build").join("raw")).map_err(|e| e.0)?;
+    // test_verifier's BTF for its spin-lock/timer/kptr maps: the analyzer
+    // reads the maps' special fields from it.
+    let maps_btf = crate::build::raw::maps_btf_blob(&corpus_dir.join("build").join("raw_btf.json"))
+        .ok()
+        .and_then(|b| bpfproof_analyzer::object::btf::Btf::parse(&b).ok());
     let mut out = HashMap::new();
     for f in &files {
         let stem = f
@@ -249,7 +254,13 @@ fn raw_programs(corpus_dir: &Path) -> Result<RawMap, String> {
             .trim_end_matches(".c")
             .to_string();
         for t in &f.tests {
-            let rp = load_raw_test(t, &stem, None);
+            let mut rp = load_raw_test(t, &stem, None);
+            if rp.prog_btf.is_none()
+                && rp.object.btf.is_none()
+                && rp.raw_maps.iter().any(|m| m.uses_maps_btf)
+            {
+                rp.object.btf = maps_btf.clone().map(std::sync::Arc::new);
+            }
             let exp = t.expect(false);
             let (expected, msgs) = match exp {
                 Some(e) => (

@@ -41,6 +41,8 @@ struct Meta {
     ref_obj_id: Option<u32>,
     /// `mem_size` from an `ARG_CONST_ALLOC_SIZE_OR_ZERO` argument.
     alloc_size: Option<u64>,
+    /// The kptr field of an `ARG_KPTR_XCHG_DEST` argument.
+    kptr: Option<super::kptr::KptrField>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -323,6 +325,13 @@ pub fn check_helper_call(
             r.flags.0 |= TypeFlags::TRUSTED;
             r
         }
+        RetBase::PtrToBtfId if meta.kptr.is_some() => {
+            let mut r = RegState::pointer(BaseType::BtfId);
+            r.btf_id = meta.kptr.as_ref().map_or(0, |k| k.btf_id);
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
+            r
+        }
         RetBase::PtrToSocket | RetBase::PtrToSockCommon | RetBase::PtrToTcpSock => {
             if !ret.flags.is_empty() && ret.flags != PF::PTR_MAYBE_NULL {
                 return Err(unsupported(
@@ -587,7 +596,11 @@ fn process_spin_lock(
 fn is_acquire_function(name: &str) -> bool {
     matches!(
         name,
-        "bpf_sk_lookup_tcp" | "bpf_sk_lookup_udp" | "bpf_skc_lookup_tcp" | "bpf_ringbuf_reserve"
+        "bpf_sk_lookup_tcp"
+            | "bpf_sk_lookup_udp"
+            | "bpf_skc_lookup_tcp"
+            | "bpf_ringbuf_reserve"
+            | "bpf_kptr_xchg"
     )
 }
 
@@ -646,7 +659,6 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
 /// modelled yet.
 fn is_special_helper(name: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "bpf_kptr_xchg",
         "bpf_timer_set_callback",
         "bpf_find_vma",
         "bpf_user_ringbuf_drain",
@@ -923,6 +935,64 @@ fn check_func_arg(
                 }
                 meta.release_ref = Some(reg.ref_obj_id);
             }
+        }
+        ArgBase::KptrXchgDest => {
+            if reg.base == BaseType::BtfId {
+                return Err(unsupported(idx, "bpf_kptr_xchg into allocated objects"));
+            }
+            meta.kptr = Some(super::kptr::process_kptr_func(env, idx, regno, &reg)?);
+        }
+        ArgBase::PtrToBtfId if meta.kptr.is_some() => {
+            // bpf_kptr_xchg's new value: btf_ptr_types, then
+            // map_kptr_match_type against the destination's field.
+            let f = TypeFlags(reg.flags.0 & !TypeFlags::MAYBE_NULL);
+            if reg.base != BaseType::BtfId
+                || !(f.0 == 0 || f.0 == TypeFlags::TRUSTED || f.0 == TypeFlags::RCU)
+            {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            if reg.may_be_null() {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "Possibly NULL pointer passed to helper arg{}",
+                    regno
+                );
+            }
+            if let Some(k) = &meta.kptr {
+                super::kptr::map_kptr_match_type(idx, k, &reg, regno)?;
+            }
+            if reg.ref_obj_id == 0 {
+                bail_reject!(
+                    "BPF502",
+                    idx,
+                    "R{} must be referenced when passed to release function",
+                    regno
+                );
+            }
+            meta.release_ref = Some(reg.ref_obj_id);
+        }
+        ArgBase::PtrToPercpuBtfId => {
+            let f = reg.flags.0 & !TypeFlags::PERCPU;
+            let ok = reg.base == BaseType::BtfId
+                && reg.flags.has(TypeFlags::PERCPU)
+                && (f == 0 || f == TypeFlags::RCU || f == TypeFlags::TRUSTED);
+            if !ok {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            return Err(unsupported(idx, "per-CPU BTF pointers passed to helpers"));
         }
         ArgBase::PtrToFunc => {
             expect(env, &[BaseType::Func], "func")?;

@@ -88,9 +88,55 @@ fn is_scalar_type(btf: &Btf, id: u32) -> bool {
     )
 }
 
+/// `btf_struct_walk` with size 1 at a non-zero `off`, for
+/// `btf_struct_ids_match`: `Some(Some(id))` when a nested struct starts
+/// there (`WALK_STRUCT`), `Some(None)` when none does, `None` when the
+/// walk meets an array (not modelled).
+pub(super) fn btf_struct_at(btf: &Btf, id: u32, mut off: u32) -> Option<Option<u32>> {
+    let mut t = btf.skip_mods_and_typedefs(id);
+    for _ in 0..16 {
+        let Some(BtfTypeKind::Struct { members, .. } | BtfTypeKind::Union { members, .. }) =
+            btf.type_by_id(t).map(|x| &x.kind)
+        else {
+            return Some(None);
+        };
+        let mut next = None;
+        for m in members {
+            if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                continue;
+            }
+            let moff = m.bit_offset / 8;
+            let Ok(msize) = btf.resolve_size(m.type_id) else {
+                continue;
+            };
+            if off < moff || u64::from(off) >= u64::from(moff) + msize {
+                continue;
+            }
+            let mt = btf.skip_mods_and_typedefs(m.type_id);
+            match btf.type_by_id(mt).map(|x| &x.kind) {
+                Some(BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. }) => {
+                    if off == moff {
+                        return Some(Some(mt));
+                    }
+                    next = Some((mt, off - moff));
+                }
+                Some(BtfTypeKind::Array { .. }) => return None,
+                _ => return Some(None),
+            }
+            break;
+        }
+        let Some((nt, noff)) = next else {
+            return Some(None);
+        };
+        t = nt;
+        off = noff;
+    }
+    None
+}
+
 /// `btf_struct_ids_match` at offset 0: the same struct, or (unless
 /// `strict`) a struct whose first member is, recursively, the wanted one.
-fn btf_struct_ids_match(btf: &Btf, mut have: u32, want: u32, strict: bool) -> bool {
+pub(super) fn btf_struct_ids_match(btf: &Btf, mut have: u32, want: u32, strict: bool) -> bool {
     for _ in 0..16 {
         if have == want {
             return true;
@@ -421,7 +467,11 @@ pub fn is_iter_next_kfunc(name: &str) -> bool {
 /// (`btf_struct_walk`).
 enum Walk {
     Scalar,
-    Beyond { name: String },
+    /// A pointer member to a struct (`WALK_PTR`).
+    Ptr(u32),
+    Beyond {
+        name: String,
+    },
     Other(String),
 }
 
@@ -468,6 +518,13 @@ fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
             }
             let esz = esz as u32;
             btf_struct_walk(btf, *elem, off % esz, size)
+        }
+        BtfTypeKind::Ptr { target } if off == 0 && size == 8 => {
+            let s = btf.skip_mods_and_typedefs(*target);
+            match btf.type_by_id(s).map(|t| &t.kind) {
+                Some(BtfTypeKind::Struct { .. }) => Walk::Ptr(s),
+                _ => Walk::Other("pointer walks through BTF structs".into()),
+            }
         }
         BtfTypeKind::Ptr { .. } => Walk::Other("pointer walks through BTF structs".into()),
         _ => Walk::Other(format!("a read of {}", btf.type_to_string(t))),
@@ -517,6 +574,18 @@ pub fn check_ptr_to_btf_access(
             }
             Ok(())
         }
+        Walk::Ptr(target) if reg.flags.has(TypeFlags::UNTRUSTED) => {
+            // Pointers formed by walking an untrusted pointer inherit
+            // PTR_UNTRUSTED (and nothing else).
+            if let Some(d) = dst {
+                let mut r = RegState::pointer(BaseType::BtfId);
+                r.btf_id = target;
+                r.flags.0 = TypeFlags::UNTRUSTED;
+                st.cur_mut().regs[d] = r;
+            }
+            Ok(())
+        }
+        Walk::Ptr(_) => Err(unsupported(idx, "pointer walks through BTF structs")),
         Walk::Beyond { name } => bail_reject!(
             "BPF308",
             idx,

@@ -154,7 +154,11 @@ fn check_mem_access_inner(
             check_map_access_type(idx, m, off, sz, t)?;
             let (value_size, frozen, initial) = (m.value_size, m.frozen, m.initial.clone());
             check_mem_region_access(idx, regno, &reg, off, sz, value_size)?;
-            check_map_fields(env, idx, &reg, off, sz)?;
+            check_map_fields(env, idx, &reg, off, sz, true)?;
+            let at = i64::from(off) + reg.var.var_off.value as i64;
+            if let Some(k) = super::kptr::kptr_at(env, &reg, at) {
+                return super::kptr::check_map_kptr_access(env, st, idx, value, &k);
+            }
             if t == Access::Read
                 && let Some(v) = value_reg
             {
@@ -424,6 +428,7 @@ fn check_mem_access_inner(
         | BaseType::NotInit
         | BaseType::PacketEnd
         | BaseType::MapValue
+        | BaseType::BtfId
         | BaseType::Mem
         | BaseType::Socket
         | BaseType::SockCommon
@@ -509,12 +514,14 @@ fn map_of<'e>(
 
 /// The special fields of a map value (`struct btf_record`), as far as
 /// bpfproof models them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapFields {
     /// No special field.
     None,
     /// Exactly one top-level `struct bpf_spin_lock`, at this byte offset.
     SpinLock(u32),
+    /// Only kptrs to kernel structs.
+    Kptrs(std::rc::Rc<[super::kptr::KptrField]>),
     /// Timers, kptrs, graph roots, nested locks, or a value we cannot
     /// inspect: not modelled. The `FIELD_*` kinds found.
     Other(u8),
@@ -530,6 +537,8 @@ pub const FIELD_WQ: u8 = 4;
 pub const FIELD_GRAPH_ROOT: u8 = 8;
 /// kptrs, graph nodes, refcounts, or a value we cannot inspect.
 pub const FIELD_OTHER: u8 = 16;
+/// kptrs (`BPF_KPTR`).
+pub const FIELD_KPTR: u8 = 32;
 
 /// `btf_parse_fields` for the value type of a map.
 pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFields {
@@ -553,6 +562,7 @@ pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFi
     let root = btf.skip_mods_and_typedefs(id);
     let mut kinds = 0u8;
     let mut lock = None;
+    let mut kptrs = Vec::new();
     let mut simple = true;
     let mut stack = vec![(root, 0u32, 0u32)];
     while let Some((id, depth, base_bits)) = stack.pop() {
@@ -581,25 +591,33 @@ pub fn map_fields(obj: &crate::object::Object, value_type: Option<u32>) -> MapFi
         } else if let BtfTypeKind::Array { elem, .. } = t.kind {
             // Special fields inside arrays are not modelled.
             let e = btf.skip_mods_and_typedefs(elem);
-            if kind_of(btf.name_of(e)).is_some()
+            if super::kptr::parse_kptr(btf, e, 0) != Ok(None) {
+                kinds |= FIELD_OTHER;
+            } else if kind_of(btf.name_of(e)).is_some()
                 || btf.type_by_id(e).is_some_and(|t| t.is_composite())
             {
                 stack.push((elem, depth + 2, base_bits));
             }
         } else if let BtfTypeKind::TypeTag { .. } = t.kind {
             kinds |= FIELD_OTHER;
-        } else if let BtfTypeKind::Ptr { target } = t.kind {
+        } else if let BtfTypeKind::Ptr { .. } = t.kind {
             // kptrs are pointers with type tags.
-            if matches!(
-                btf.type_by_id(target).map(|t| &t.kind),
-                Some(BtfTypeKind::TypeTag { .. })
-            ) {
-                kinds |= FIELD_OTHER;
+            match super::kptr::parse_kptr(btf, id, base_bits / 8) {
+                Ok(None) => {}
+                Ok(Some(k)) if base_bits % 8 == 0 => {
+                    kinds |= FIELD_KPTR;
+                    kptrs.push(k);
+                }
+                _ => kinds |= FIELD_OTHER,
             }
         }
     }
     match (kinds, lock) {
         (0, _) => MapFields::None,
+        (FIELD_KPTR, _) => {
+            kptrs.sort_by_key(|k: &super::kptr::KptrField| k.off);
+            MapFields::Kptrs(kptrs.into())
+        }
         (FIELD_SPIN_LOCK, Some(off)) if simple => MapFields::SpinLock(off),
         _ => MapFields::Other(kinds),
     }
@@ -613,14 +631,49 @@ fn check_map_fields(
     reg: &RegState,
     off: i32,
     size: i32,
+    direct: bool,
 ) -> Result<(), Stop> {
     let fields = reg
         .map
         .and_then(|m| env.map_fields.get(m as usize))
-        .copied()
+        .cloned()
         .unwrap_or(MapFields::None);
     match fields {
         MapFields::None => Ok(()),
+        MapFields::Kptrs(ks) => {
+            for k in ks.iter() {
+                let p = i64::from(k.off);
+                let lo = reg.var.smin + i64::from(off);
+                let hi = reg.var.umax as i64 + i64::from(off) + i64::from(size);
+                if !(lo < p + 8 && p < hi) {
+                    continue;
+                }
+                if !direct {
+                    bail_reject!(
+                        "BPF302",
+                        idx,
+                        "kptr cannot be accessed indirectly by helper"
+                    );
+                }
+                if !reg.var.is_const() {
+                    bail_reject!("BPF302", idx, "kptr access cannot have variable offset");
+                }
+                let at = i64::from(off) + reg.var.var_off.value as i64;
+                if p != at {
+                    bail_reject!(
+                        "BPF302",
+                        idx,
+                        "kptr access misaligned expected={} off={}",
+                        p,
+                        at
+                    );
+                }
+                if size != 8 {
+                    bail_reject!("BPF302", idx, "kptr access size must be BPF_DW");
+                }
+            }
+            Ok(())
+        }
         MapFields::Other(_) => Err(unsupported(
             idx,
             "map values with special fields (timer, kptr, graph roots)",
@@ -717,6 +770,16 @@ pub(super) fn check_ptr_alignment(
 
 /// `__check_ptr_off_reg` with `fixed_off_ok = false`.
 pub(super) fn check_ptr_off_reg(idx: usize, regno: usize, reg: &RegState) -> Result<(), Stop> {
+    check_ptr_off_reg_fixed_ok(idx, regno, reg, false)
+}
+
+/// `__check_ptr_off_reg`: with `fixed_off_ok` a constant offset is allowed.
+pub(super) fn check_ptr_off_reg_fixed_ok(
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    fixed_off_ok: bool,
+) -> Result<(), Stop> {
     if reg.off < 0 {
         bail_reject!(
             "BPF304",
@@ -727,7 +790,7 @@ pub(super) fn check_ptr_off_reg(idx: usize, regno: usize, reg: &RegState) -> Res
             reg.off
         );
     }
-    if reg.off != 0 {
+    if !fixed_off_ok && reg.off != 0 {
         bail_reject!(
             "BPF304",
             idx,
@@ -1194,7 +1257,7 @@ pub(super) fn check_helper_region(
             let m = map_of(env, reg, idx)?;
             check_map_access_type(idx, m, reg.off, size, t)?;
             check_mem_region_access(idx, regno, reg, reg.off, size, m.value_size)?;
-            check_map_fields(env, idx, reg, reg.off, size)
+            check_map_fields(env, idx, reg, reg.off, size, false)
         }
         BaseType::Mem => {
             if t == Access::Write && reg.flags.has(TypeFlags::RDONLY) {

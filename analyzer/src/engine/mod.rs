@@ -50,6 +50,7 @@ mod global;
 mod iter;
 mod jmp;
 mod kfunc;
+mod kptr;
 mod log;
 mod mem;
 pub mod obligation;

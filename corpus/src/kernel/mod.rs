@@ -123,7 +123,8 @@ pub struct KernelOutcome {
     pub errno: Option<i32>,
     /// The verifier's first error line (rejects), or why it did not run.
     pub first_error: Option<String>,
-    /// The whole log (rejects), possibly long; callers keep its tail.
+    /// The whole log (rejects, and accepts at log level 2), possibly long;
+    /// callers keep its tail.
     pub log: Option<String>,
     /// Statistics from the log.
     pub stats: log::LogStats,
@@ -710,6 +711,9 @@ fn load_one(cx: &LoadCtx<'_>, spec: &LoadSpec) -> KernelOutcome {
         match r.result {
             Ok(_fd) => {
                 out.verdict = Some(KernelVerdict::Accept);
+                if level >= 2 {
+                    out.log = Some(log_text);
+                }
             }
             Err(e) if log_text.trim().is_empty() => {
                 out.verdict = Some(KernelVerdict::NotRun);

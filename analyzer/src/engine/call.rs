@@ -212,7 +212,7 @@ pub fn check_helper_call(
         let r3 = &st.cur().regs[3];
         let max = meta
             .map
-            .and_then(|m| env.obj.maps.get(m as usize))
+            .and_then(|m| env.map(m))
             .map_or(0, |m| u64::from(m.max_entries));
         if r3.is_scalar() && r3.var.is_const() && r3.var.var_off.value < max {
             mark_chain_precision(env, st, 3);
@@ -267,13 +267,19 @@ pub fn check_helper_call(
     for r in 1..=5 {
         st.cur_mut().regs[r] = RegState::not_init();
     }
-    if let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize))
-        && matches!(
-            MapType::from_u32(m.map_type),
-            Some(MapType::ArrayOfMaps | MapType::HashOfMaps)
-        )
+    if let Some(m) = meta.map
+        && env.map(m).is_some_and(|d| {
+            matches!(
+                MapType::from_u32(d.map_type),
+                Some(MapType::ArrayOfMaps | MapType::HashOfMaps)
+            )
+        })
+        && env.inner_of.get(m as usize).copied().flatten().is_none()
     {
-        return Err(unsupported(idx, "map-in-map lookups"));
+        return Err(unsupported(
+            idx,
+            "map-in-map without an inner map definition",
+        ));
     }
     let ret = proto.ret;
     let r0 = match ret.base {
@@ -366,15 +372,12 @@ pub fn check_helper_call(
         st.cur_mut().regs[0].ref_obj_id = r;
     }
     let sock_map_lookup = func_name(id) == "bpf_map_lookup_elem"
-        && meta
-            .map
-            .and_then(|m| env.obj.maps.get(m as usize))
-            .is_some_and(|m| {
-                matches!(
-                    MapType::from_u32(m.map_type),
-                    Some(MapType::Sockmap | MapType::Sockhash)
-                )
-            });
+        && meta.map.and_then(|m| env.map(m)).is_some_and(|m| {
+            matches!(
+                MapType::from_u32(m.map_type),
+                Some(MapType::Sockmap | MapType::Sockhash)
+            )
+        });
     if is_acquire_function(func_name(id)) || sock_map_lookup {
         let rid = env.new_id();
         st.refs.push((rid, idx));
@@ -438,10 +441,7 @@ fn push_callback_call(
             callee.regs[2] = caller.regs[3].clone();
         }
         CallbackKind::MapElem => {
-            let Some(m) = caller.regs[1]
-                .map
-                .and_then(|m| env.obj.maps.get(m as usize))
-            else {
+            let Some(m) = caller.regs[1].map.and_then(|m| env.map(m)) else {
                 bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
             };
             if !matches!(
@@ -742,15 +742,12 @@ fn check_func_arg(
     };
     // resolve_map_arg_type: the value of a socket map is a socket.
     let sock_map_value = t.base == ArgBase::PtrToMapValue
-        && meta
-            .map
-            .and_then(|m| env.obj.maps.get(m as usize))
-            .is_some_and(|m| {
-                matches!(
-                    MapType::from_u32(m.map_type),
-                    Some(MapType::Sockmap | MapType::Sockhash)
-                )
-            });
+        && meta.map.and_then(|m| env.map(m)).is_some_and(|m| {
+            matches!(
+                MapType::from_u32(m.map_type),
+                Some(MapType::Sockmap | MapType::Sockhash)
+            )
+        });
     let base = if sock_map_value {
         ArgBase::PtrToBtfIdSockCommon
     } else {
@@ -773,7 +770,7 @@ fn check_func_arg(
             meta.map = reg.map;
         }
         ArgBase::PtrToMapKey | ArgBase::PtrToMapValue => {
-            let Some(m) = meta.map.and_then(|m| env.obj.maps.get(m as usize)) else {
+            let Some(m) = meta.map.and_then(|m| env.map(m)) else {
                 let what = if t.base == ArgBase::PtrToMapKey {
                     "key"
                 } else {
@@ -1271,7 +1268,7 @@ fn may_update_sockmap(env: &Env<'_>, idx: usize, f: &str) -> Result<bool, Stop> 
 
 /// `check_map_func_compatibility`.
 fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) -> Result<(), Stop> {
-    let Some(m) = env.obj.maps.get(map as usize) else {
+    let Some(m) = env.map(map) else {
         return Ok(());
     };
     let Some(mt) = MapType::from_u32(m.map_type) else {

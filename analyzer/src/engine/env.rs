@@ -89,8 +89,14 @@ pub struct Env<'a> {
     pub called_globals: Vec<super::global::GlobalFunc>,
     /// Verifying a global function (exit rules differ).
     pub in_global: bool,
-    /// Per map: the special fields of its value (`btf_record`).
+    /// Per map: the special fields of its value (`btf_record`); the inner
+    /// maps of map-in-map follow the object's maps.
     pub map_fields: Vec<super::mem::MapFields>,
+    /// The inner map definitions of map-in-map maps (`inner_map_meta`),
+    /// numbered after the object's maps.
+    pub inner_maps: Vec<crate::object::MapDef>,
+    /// Per object map: the index of its inner map, for map-in-map.
+    pub inner_of: Vec<Option<u32>>,
     /// First instruction of every function (`subprog_info[].start`): 0, call
     /// targets and function-pointer targets, sorted.
     pub subprog_starts: Vec<usize>,
@@ -120,6 +126,22 @@ pub struct Env<'a> {
 }
 
 impl<'a> Env<'a> {
+    /// The map numbered `m`: one of the object's, or an inner map.
+    pub fn map(&self, m: u32) -> Option<&crate::object::MapDef> {
+        let m = m as usize;
+        let n = self.obj.maps.len();
+        if m < n {
+            self.obj.maps.get(m)
+        } else {
+            self.inner_maps.get(m - n)
+        }
+    }
+
+    /// Every map: the object's, then the inner maps.
+    pub fn all_maps(&self) -> impl Iterator<Item = &crate::object::MapDef> {
+        self.obj.maps.iter().chain(self.inner_maps.iter())
+    }
+
     /// A fresh environment for `prog`.
     pub fn new(obj: &'a Object, prog: &'a Program, prog_type: ProgType, privileged: bool) -> Self {
         let mut env = Env {
@@ -151,12 +173,22 @@ impl<'a> Env<'a> {
             obligations: 0,
             decisions: None,
             failure: None,
-            map_fields: obj
-                .maps
-                .iter()
-                .map(|m| super::mem::map_fields(obj, m.btf_value_type_id))
-                .collect(),
+            map_fields: Vec::new(),
+            inner_maps: Vec::new(),
+            inner_of: Vec::new(),
         };
+        for m in &obj.maps {
+            env.inner_of.push(m.inner.as_ref().map(|inner| {
+                env.inner_maps.push((**inner).clone());
+                (obj.maps.len() + env.inner_maps.len() - 1) as u32
+            }));
+        }
+        env.map_fields = obj
+            .maps
+            .iter()
+            .chain(env.inner_maps.iter())
+            .map(|m| super::mem::map_fields(obj, m.btf_value_type_id))
+            .collect();
         let mut starts = vec![0];
         for (i, d) in env.insns.iter().enumerate() {
             let target = match d {

@@ -335,9 +335,7 @@ pub fn check_cond_jmp_op(
 /// the pointer (not null) or the scalar 0 (null).
 fn mark_ptr_or_null_regs(env: &Env<'_>, st: &mut VerifierState, regno: usize, is_null: bool) {
     let sock_maps: Vec<u32> = env
-        .obj
-        .maps
-        .iter()
+        .all_maps()
         .enumerate()
         .filter(|(_, m)| matches!(m.map_type, 15 | 18))
         .map(|(i, _)| i as u32)
@@ -368,6 +366,16 @@ fn mark_ptr_or_null_regs(env: &Env<'_>, st: &mut VerifierState, regno: usize, is
                 if r.base == BaseType::MapValue && r.map.is_some_and(|m| sock_maps.contains(&m)) {
                     r.base = BaseType::Socket;
                     r.map = None;
+                }
+                // A non-NULL map-in-map value is the inner map
+                // (`inner_map_meta`).
+                if r.base == BaseType::MapValue
+                    && let Some(inner) = r
+                        .map
+                        .and_then(|m| env.inner_of.get(m as usize).copied().flatten())
+                {
+                    r.base = BaseType::MapPtr;
+                    r.map = Some(inner);
                 }
                 // reg_may_point_to_spin_lock: keep the id that tells locks apart.
                 let may_lock =

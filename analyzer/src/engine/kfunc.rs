@@ -519,7 +519,14 @@ fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
             let esz = esz as u32;
             btf_struct_walk(btf, *elem, off % esz, size)
         }
-        BtfTypeKind::Ptr { target } if off == 0 && size == 8 => {
+        BtfTypeKind::Ptr { target }
+            if off == 0
+                && size == 8
+                && !matches!(
+                    btf.type_by_id(*target).map(|t| &t.kind),
+                    Some(BtfTypeKind::TypeTag { .. })
+                ) =>
+        {
             let s = btf.skip_mods_and_typedefs(*target);
             match btf.type_by_id(s).map(|t| &t.kind) {
                 Some(BtfTypeKind::Struct { .. }) => Walk::Ptr(s),
@@ -528,6 +535,95 @@ fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
         }
         BtfTypeKind::Ptr { .. } => Walk::Other("pointer walks through BTF structs".into()),
         _ => Walk::Other(format!("a read of {}", btf.type_to_string(t))),
+    }
+}
+
+/// `map->ops->map_btf_id`: the kernel struct behind a map of this type.
+fn map_btf_struct(map_type: u32) -> Option<&'static str> {
+    Some(match map_type {
+        2 | 3 | 4 | 6 | 8 | 12 => "bpf_array",
+        1 | 5 | 9 | 10 | 13 => "bpf_htab",
+        7 => "bpf_stack_map",
+        11 => "lpm_trie",
+        22 | 23 => "bpf_queue_stack",
+        27 | 31 => "bpf_ringbuf_map",
+        30 => "bpf_bloom_filter",
+        _ => return None,
+    })
+}
+
+/// `check_ptr_to_map_access`: reads of `struct bpf_map` (and the struct
+/// that embeds it for this map type) through a `map_ptr`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_ptr_to_map_access(
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    map_type: u32,
+    off: i32,
+    size: i32,
+    write: bool,
+    dst: Option<usize>,
+    privileged: bool,
+) -> Result<(), Stop> {
+    let Some(sname) = map_btf_struct(map_type) else {
+        return Err(unsupported(
+            idx,
+            format!("map_ptr access for map type {map_type}"),
+        ));
+    };
+    let btf = target_btf(idx)?;
+    let Some(id) = btf.find_by_name_kind(sname, crate::object::btf::BtfKind::Struct) else {
+        return Err(unsupported(
+            idx,
+            format!("struct {sname} not in the kernel BTF"),
+        ));
+    };
+    if !privileged {
+        bail_reject!(
+            "BPF206",
+            idx,
+            "'struct {}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN",
+            sname
+        );
+    }
+    if off < 0 {
+        bail_reject!(
+            "BPF308",
+            idx,
+            "R{} is {} invalid negative access: off={}",
+            regno,
+            sname,
+            off
+        );
+    }
+    if write {
+        bail_reject!("BPF308", idx, "only read from {} is supported", sname);
+    }
+    match btf_struct_walk(btf, id, off as u32, size as u32) {
+        Walk::Scalar => {
+            if let Some(d) = dst {
+                st.cur_mut().regs[d] = RegState::unknown_scalar();
+            }
+            Ok(())
+        }
+        Walk::Ptr(target) => {
+            if let Some(d) = dst {
+                let mut r = RegState::pointer(BaseType::BtfId);
+                r.btf_id = target;
+                st.cur_mut().regs[d] = r;
+            }
+            Ok(())
+        }
+        Walk::Beyond { name } => bail_reject!(
+            "BPF308",
+            idx,
+            "access beyond struct {} at off {} size {}",
+            name,
+            off,
+            size
+        ),
+        Walk::Other(what) => Err(unsupported(idx, what)),
     }
 }
 

@@ -252,7 +252,7 @@ pub fn process_kptr_func(
             reg.type_str()
         );
     }
-    let map = reg.map.and_then(|m| env.obj.maps.get(m as usize));
+    let map = reg.map.and_then(|m| env.map(m));
     if map.is_some_and(|m| m.btf_value_type_id.is_none()) {
         bail_reject!(
             "BPF405",

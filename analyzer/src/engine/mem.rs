@@ -85,14 +85,8 @@ pub fn check_mem_access(
 /// into.
 pub(super) fn region_size(env: &Env<'_>, reg: &RegState) -> Option<u32> {
     match reg.base {
-        BaseType::MapValue => reg
-            .map
-            .and_then(|m| env.obj.maps.get(m as usize))
-            .map(|m| m.value_size),
-        BaseType::MapKey => reg
-            .map
-            .and_then(|m| env.obj.maps.get(m as usize))
-            .map(|m| m.key_size),
+        BaseType::MapValue => reg.map.and_then(|m| env.map(m)).map(|m| m.value_size),
+        BaseType::MapKey => reg.map.and_then(|m| env.map(m)).map(|m| m.key_size),
         BaseType::Mem => Some(reg.mem_size),
         _ => None,
     }
@@ -411,6 +405,21 @@ fn check_mem_access_inner(
                 st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
+        BaseType::MapPtr => {
+            let m = map_of(env, &reg, idx)?;
+            let dst = if t == Access::Read { value_reg } else { None };
+            super::kfunc::check_ptr_to_map_access(
+                st,
+                idx,
+                regno,
+                m.map_type,
+                off,
+                sz,
+                t == Access::Write,
+                dst,
+                env.privileged,
+            )?;
+        }
         BaseType::BtfId if !reg.may_be_null() => {
             let dst = if t == Access::Read { value_reg } else { None };
             super::kfunc::check_ptr_to_btf_access(
@@ -508,7 +517,7 @@ fn map_of<'e>(
     idx: usize,
 ) -> Result<&'e crate::object::MapDef, Stop> {
     reg.map
-        .and_then(|m| env.obj.maps.get(m as usize))
+        .and_then(|m| env.map(m))
         .ok_or_else(|| unsupported(idx, "pointer into an unknown map"))
 }
 

@@ -316,9 +316,7 @@ fn check_mem_access_inner(
         }
         BaseType::Stack => {
             if !reg.var.is_const() {
-                return check_stack_var_off(
-                    env, st, idx, regno, &reg, off, sz, t, value_reg, is_ldsx,
-                );
+                return check_stack_var_off(env, st, idx, regno, &reg, off, sz, t, value, is_ldsx);
             }
             let full = off as i64 + reg.var.var_off.value as i64;
             check_stack_access_within_bounds(idx, regno, full, sz, t)?;
@@ -994,6 +992,65 @@ fn slot_of(off: i32) -> (usize, i32) {
     ((slot / 8) as usize, slot)
 }
 
+/// `check_stack_write_var_off` (privileged: `allow_ptr_leaks` and
+/// `allow_uninit_stack`): every byte in `[min_off, max_off)` may be
+/// written, so spilled registers there are forgotten and the bytes become
+/// `STACK_MISC`, or stay `STACK_ZERO` (or a spilled zero) when zero is
+/// written.
+fn check_stack_write_var_off(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    sf: usize,
+    min_off: i64,
+    max_off: i64,
+    value: Value,
+) -> Result<(), Stop> {
+    let frame = st.frames.len() - 1;
+    let writing_zero = match value {
+        Value::Reg(v) => st.frames[frame].regs[v].is_null(),
+        Value::Imm(imm) => imm == 0,
+        Value::None => false,
+    };
+    if (min_off..max_off).any(|o| {
+        st.frames[sf].stack[((-o - 1) / 8) as usize]
+            .slot_type
+            .contains(&SlotType::Iter)
+    }) {
+        return Err(unsupported(idx, "stack writes over iterator slots"));
+    }
+    let mut zero_used = false;
+    let fr = &mut st.frames[sf];
+    fr.allocated_stack = fr.allocated_stack.max((-min_off) as i32);
+    for i in min_off..max_off {
+        let slot = (-i - 1) as usize;
+        let (spi, b) = (slot / BPF_REG_SIZE, slot % BPF_REG_SIZE);
+        let s = &mut fr.stack[spi];
+        let stype = s.slot_type[b];
+        if writing_zero
+            && stype == SlotType::Spill
+            && s.spilled.is_scalar()
+            && s.spilled.var.is_const()
+            && s.spilled.var.var_off.value == 0
+        {
+            zero_used = true;
+            continue;
+        }
+        s.spilled = RegState::not_init();
+        let new_type = if writing_zero && stype == SlotType::Zero {
+            zero_used = true;
+            SlotType::Zero
+        } else {
+            SlotType::Misc
+        };
+        s.slot_type[b] = new_type;
+    }
+    if zero_used && let Value::Reg(v) = value {
+        super::precision::mark_chain_precision(env, st, v);
+    }
+    Ok(())
+}
+
 /// `check_stack_write_fixed_off` (privileged: `bpf_capable`,
 /// `allow_ptr_leaks`).
 fn check_stack_write_fixed_off(
@@ -1293,7 +1350,7 @@ pub(super) fn check_helper_region(
 /// A stack access through a pointer with a variable offset:
 /// `check_stack_access_within_bounds`, then `check_stack_read_var_off`
 /// (privileged: every byte type is readable, the result is zero only when
-/// every byte is `STACK_ZERO`). Variable-offset writes are not modelled.
+/// every byte is `STACK_ZERO`) or `check_stack_write_var_off`.
 #[allow(clippy::too_many_arguments)]
 fn check_stack_var_off(
     env: &mut Env<'_>,
@@ -1304,9 +1361,13 @@ fn check_stack_var_off(
     off: i32,
     size: i32,
     t: Access,
-    dst: Option<usize>,
+    value: Value,
     is_ldsx: bool,
 ) -> Result<(), Stop> {
+    let dst = match (t, value) {
+        (Access::Read, Value::Reg(v)) => Some(v),
+        _ => None,
+    };
     let what = if t == Access::Read {
         " read from"
     } else {
@@ -1336,8 +1397,11 @@ fn check_stack_var_off(
             size
         );
     }
-    if t == Access::Write || !env.privileged {
-        return Err(unsupported(idx, "variable-offset stack writes"));
+    if !env.privileged {
+        return Err(unsupported(
+            idx,
+            "unprivileged variable-offset stack accesses",
+        ));
     }
     let sf = reg.frameno as usize;
     if sf >= st.frames.len() {
@@ -1345,6 +1409,9 @@ fn check_stack_var_off(
             idx,
             "stack pointer into a frame that has returned",
         ));
+    }
+    if t == Access::Write {
+        return check_stack_write_var_off(env, st, idx, sf, min_off, max_off, value);
     }
     if (min_off..max_off).any(|o| {
         st.frames[sf].stack[((-o - 1) / 8) as usize]

@@ -1552,7 +1552,18 @@ fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Resul
         }
         ProgType::SkLookup => (0, 1),
         ProgType::Netfilter => (0, 1),
-        ProgType::Tracing | ProgType::Lsm | ProgType::StructOps | ProgType::Ext => {
+        ProgType::Tracing => match attach {
+            Some(A::TraceFentry | A::TraceFexit) => (0, 0),
+            Some(A::TraceRawTp | A::ModifyReturn) => return Ok(()),
+            Some(A::TraceIter) => (0, 1),
+            _ => {
+                return Err(unsupported(
+                    idx,
+                    "return code rules of tracing programs of this attach type",
+                ));
+            }
+        },
+        ProgType::Lsm | ProgType::StructOps | ProgType::Ext => {
             return Err(unsupported(
                 idx,
                 format!("return code rules of {} programs", env.prog_type.name()),

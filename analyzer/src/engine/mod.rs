@@ -159,6 +159,25 @@ pub struct Failure {
     pub obligation: Option<obligation::Obligation>,
 }
 
+/// `can_be_sleepable` (checked by `check_attach_btf_id`).
+fn can_be_sleepable(
+    t: crate::platform::ProgType,
+    attach: Option<crate::platform::AttachType>,
+) -> bool {
+    use crate::platform::AttachType as A;
+    match t {
+        crate::platform::ProgType::Tracing => matches!(
+            attach,
+            Some(A::TraceFentry | A::TraceFexit | A::ModifyReturn | A::TraceIter)
+        ),
+        crate::platform::ProgType::Lsm
+        | crate::platform::ProgType::Kprobe
+        | crate::platform::ProgType::StructOps
+        | crate::platform::ProgType::Syscall => true,
+        _ => false,
+    }
+}
+
 /// The finding of an `unsupported` verdict (BPF990).
 fn unsupported_finding(insn: usize, what: &str) -> Finding {
     Finding {
@@ -223,6 +242,15 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
                 Stats::default(),
             ),
         };
+    }
+    if prog.sleepable && !can_be_sleepable(prog_type, prog.attach_type) {
+        let f = Finding {
+            code: "BPF404",
+            message: "Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable".to_string(),
+            insn: None,
+            more: Vec::new(),
+        };
+        return done(Verdict::Reject, Some(f), Stats::default());
     }
     if let Err(e) = crate::cfg::check_cfg(prog, true) {
         let f = Finding {

@@ -66,13 +66,17 @@ fn prog_condition(env: &Env<'_>, c: &str) -> Option<bool> {
             matches!(attach, Some(A::TraceKprobeMulti | A::TraceKprobeSession))
         }
         "prog->sleepable" => env.prog.sleepable,
-        "prog->expected_attach_type == BPF_TRACE_UPROBE_MULTI" => {
-            attach == Some(A::TraceUprobeMulti)
+        _ => {
+            // `prog->expected_attach_type == BPF_X` / `!= BPF_X`.
+            let rest = c.strip_prefix("prog->expected_attach_type ")?;
+            let (eq, name) = if let Some(n) = rest.strip_prefix("== ") {
+                (true, n)
+            } else {
+                (false, rest.strip_prefix("!= ")?)
+            };
+            let want = A::from_name(name.trim())?;
+            (attach == Some(want)) == eq
         }
-        "prog->expected_attach_type != BPF_TRACE_UPROBE_MULTI" => {
-            attach != Some(A::TraceUprobeMulti)
-        }
-        _ => return None,
     };
     Some(v != neg)
 }
@@ -199,6 +203,7 @@ pub fn check_helper_call(
             i,
             proto.args[i],
             proto.arg_sizes[i],
+            proto.arg_btf_ids[i],
             &mut meta,
             id,
             proto.pkt_access,
@@ -693,6 +698,7 @@ fn check_func_arg(
     arg: usize,
     t: ArgType,
     fixed_size: Option<&'static str>,
+    arg_btf_id: Option<&'static str>,
     meta: &mut Meta,
     id: i32,
     proto_pkt_access: bool,
@@ -974,6 +980,54 @@ fn check_func_arg(
                 );
             }
             meta.release_ref = Some(reg.ref_obj_id);
+        }
+        ArgBase::PtrToBtfId if !t.flags.contains(PF::OBJ_RELEASE) => {
+            // btf_ptr_types, then btf_struct_ids_match against arg_btf_id.
+            let Some(want_name) = arg_btf_id.filter(|n| *n != "BPF_PTR_POISON") else {
+                return Err(unsupported(
+                    idx,
+                    format!("helper {} argument {t}", func_name(id)),
+                ));
+            };
+            let want = super::kfunc::helper_ret_struct(want_name, idx)?;
+            let mut f = reg.flags.0;
+            if nullable {
+                f &= !TypeFlags::MAYBE_NULL;
+            }
+            if reg.base != BaseType::BtfId
+                || !(f == 0 || f == TypeFlags::TRUSTED || f == TypeFlags::RCU)
+            {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            let btf = crate::object::btf::bundled_vmlinux_btf()
+                .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+            match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, false) {
+                None => {
+                    return Err(unsupported(
+                        idx,
+                        "BTF pointers into arrays passed to helpers",
+                    ));
+                }
+                Some(false) => bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} is of type {} but {} is expected",
+                    regno,
+                    btf.name_of(reg.btf_id),
+                    btf.name_of(want)
+                ),
+                Some(true) => {}
+            }
+            super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
+            if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
+            }
         }
         ArgBase::PtrToPercpuBtfId => {
             let f = reg.flags.0 & !TypeFlags::PERCPU;

@@ -134,6 +134,27 @@ pub(super) fn btf_struct_at(btf: &Btf, id: u32, mut off: u32) -> Option<Option<u
     None
 }
 
+/// `btf_struct_ids_match` with the register's fixed offset: `None` when
+/// the walk meets what bpfproof does not model.
+pub(super) fn btf_struct_ids_match_off(
+    btf: &Btf,
+    have: u32,
+    off: i32,
+    want: u32,
+    strict: bool,
+) -> Option<bool> {
+    if off == 0 {
+        return Some(btf_struct_ids_match(btf, have, want, strict));
+    }
+    if strict || off < 0 {
+        return Some(false);
+    }
+    match btf_struct_at(btf, have, off as u32)? {
+        Some(inner) => Some(btf_struct_ids_match(btf, inner, want, false)),
+        None => Some(false),
+    }
+}
+
 /// `btf_struct_ids_match` at offset 0: the same struct, or (unless
 /// `strict`) a struct whose first member is, recursively, the wanted one.
 pub(super) fn btf_struct_ids_match(btf: &Btf, mut have: u32, want: u32, strict: bool) -> bool {
@@ -178,6 +199,12 @@ pub fn helper_ret_struct(ret_btf_id: &str, idx: usize) -> Result<u32, Stop> {
         "&btf_tracing_ids[BTF_TRACING_TYPE_TASK]" => "task_struct",
         "&btf_tracing_ids[BTF_TRACING_TYPE_FILE]" => "file",
         "&btf_tracing_ids[BTF_TRACING_TYPE_VMA]" => "vm_area_struct",
+        "&btf_seq_file_ids[0]" => "seq_file",
+        "&bpf_cgroup_btf_id[0]" => "cgroup",
+        "&bpf_d_path_btf_ids[0]" => "path",
+        "&bpf_skb_output_btf_ids[0]" => "sk_buff",
+        "&bpf_xdp_output_btf_ids[0]" => "xdp_buff",
+        "&tcp_sock_id" => "tcp_sock",
         other => {
             return Err(unsupported(
                 idx,
@@ -467,8 +494,8 @@ pub fn is_iter_next_kfunc(name: &str) -> bool {
 /// (`btf_struct_walk`).
 enum Walk {
     Scalar,
-    /// A pointer member to a struct (`WALK_PTR`).
-    Ptr(u32),
+    /// A pointer member to a struct (`WALK_PTR`), and the member's name.
+    Ptr(u32, String),
     Beyond {
         name: String,
     },
@@ -502,7 +529,12 @@ fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
                 if off + size > moff + msize {
                     return Walk::Other("a read across struct members".into());
                 }
-                return btf_struct_walk(btf, m.type_id, off - moff, size);
+                return match btf_struct_walk(btf, m.type_id, off - moff, size) {
+                    Walk::Ptr(t, name) if name.is_empty() => {
+                        Walk::Ptr(t, btf.str_at(m.name_off).unwrap_or_default().to_string())
+                    }
+                    w => w,
+                };
             }
             Walk::Other("a read of padding or a bitfield".into())
         }
@@ -529,13 +561,83 @@ fn btf_struct_walk(btf: &Btf, id: u32, off: u32, size: u32) -> Walk {
         {
             let s = btf.skip_mods_and_typedefs(*target);
             match btf.type_by_id(s).map(|t| &t.kind) {
-                Some(BtfTypeKind::Struct { .. }) => Walk::Ptr(s),
+                Some(BtfTypeKind::Struct { .. }) => Walk::Ptr(s, String::new()),
                 _ => Walk::Other("pointer walks through BTF structs".into()),
             }
         }
         BtfTypeKind::Ptr { .. } => Walk::Other("pointer walks through BTF structs".into()),
         _ => Walk::Other(format!("a read of {}", btf.type_to_string(t))),
     }
+}
+
+/// `BTF_TYPE_SAFE_TRUSTED`, `_TRUSTED_OR_NULL`, `_RCU`, `_RCU_OR_NULL`
+/// (Linux 6.12): (struct, pointer field) pairs whose trust a walk keeps.
+const SAFE_TRUSTED: &[(&str, &str)] = &[
+    ("bpf_iter_meta", "seq"),
+    ("bpf_iter__task", "meta"),
+    ("bpf_iter__task", "task"),
+    ("linux_binprm", "file"),
+    ("file", "f_inode"),
+    ("dentry", "d_inode"),
+];
+const SAFE_TRUSTED_OR_NULL: &[(&str, &str)] = &[("socket", "sk")];
+const SAFE_RCU: &[(&str, &str)] = &[
+    ("task_struct", "cpus_ptr"),
+    ("task_struct", "cgroups"),
+    ("task_struct", "real_parent"),
+    ("task_struct", "group_leader"),
+    ("cgroup", "kn"),
+    ("css_set", "dfl_cgrp"),
+];
+const SAFE_RCU_OR_NULL: &[(&str, &str)] = &[
+    ("mm_struct", "exe_file"),
+    ("sk_buff", "sk"),
+    ("request_sock", "sk"),
+];
+
+/// The flags `check_ptr_to_btf_access` gives a pointer read from field
+/// `field` of the struct `reg` points to (an untagged pointer member).
+fn walked_ptr_flags(
+    env: &Env<'_>,
+    idx: usize,
+    btf: &Btf,
+    reg: &RegState,
+    tname: &str,
+    field: &str,
+) -> Result<u32, Stop> {
+    let _ = btf;
+    let listed = |l: &[(&str, &str)]| l.iter().any(|(s, f)| *s == tname && *f == field);
+    if reg.flags.has(TypeFlags::UNTRUSTED) {
+        // Pointers formed by walking an untrusted pointer inherit
+        // PTR_UNTRUSTED (and nothing else).
+        return Ok(TypeFlags::UNTRUSTED);
+    }
+    if !(is_trusted_reg(reg) || reg.flags.has(TypeFlags::RCU)) {
+        // Old compat: plain PTR_TO_BTF_ID.
+        return Ok(0);
+    }
+    if listed(SAFE_TRUSTED) {
+        return Ok(TypeFlags::TRUSTED);
+    }
+    if listed(SAFE_TRUSTED_OR_NULL) {
+        return Ok(TypeFlags::TRUSTED | TypeFlags::MAYBE_NULL);
+    }
+    if env.prog.sleepable {
+        return Err(unsupported(
+            idx,
+            "pointer walks in sleepable programs (RCU sections)",
+        ));
+    }
+    if reg.may_be_null() {
+        return Ok(TypeFlags::UNTRUSTED);
+    }
+    if listed(SAFE_RCU) {
+        return Ok(TypeFlags::RCU);
+    }
+    if listed(SAFE_RCU_OR_NULL) {
+        return Ok(TypeFlags::RCU | TypeFlags::MAYBE_NULL);
+    }
+    Ok(0)
 }
 
 /// `map->ops->map_btf_id`: the kernel struct behind a map of this type.
@@ -607,7 +709,7 @@ pub fn check_ptr_to_map_access(
             }
             Ok(())
         }
-        Walk::Ptr(target) => {
+        Walk::Ptr(target, _) => {
             if let Some(d) = dst {
                 let mut r = RegState::pointer(BaseType::BtfId);
                 r.btf_id = target;
@@ -630,6 +732,7 @@ pub fn check_ptr_to_map_access(
 /// `check_ptr_to_btf_access` for reads: scalar fields of a kernel struct.
 #[allow(clippy::too_many_arguments)]
 pub fn check_ptr_to_btf_access(
+    env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,
     regno: usize,
@@ -670,18 +773,19 @@ pub fn check_ptr_to_btf_access(
             }
             Ok(())
         }
-        Walk::Ptr(target) if reg.flags.has(TypeFlags::UNTRUSTED) => {
-            // Pointers formed by walking an untrusted pointer inherit
-            // PTR_UNTRUSTED (and nothing else).
+        Walk::Ptr(target, field) => {
+            let flags = walked_ptr_flags(env, idx, btf, reg, &tname, &field)?;
             if let Some(d) = dst {
                 let mut r = RegState::pointer(BaseType::BtfId);
                 r.btf_id = target;
-                r.flags.0 = TypeFlags::UNTRUSTED;
+                r.flags.0 = flags;
+                if flags & TypeFlags::MAYBE_NULL != 0 {
+                    r.id = env.new_id();
+                }
                 st.cur_mut().regs[d] = r;
             }
             Ok(())
         }
-        Walk::Ptr(_) => Err(unsupported(idx, "pointer walks through BTF structs")),
         Walk::Beyond { name } => bail_reject!(
             "BPF308",
             idx,

@@ -218,16 +218,10 @@ pub fn map_kptr_match_type(
     let reg_name = btf.name_of(reg.btf_id).to_string();
     super::mem::check_ptr_off_reg_fixed_ok(idx, regno, reg, true)?;
     let strict = f.kind != KptrKind::Unref;
-    let matched = if reg.off == 0 {
-        super::kfunc::btf_struct_ids_match(btf, reg.btf_id, f.btf_id, strict)
-    } else if strict {
-        false
-    } else {
-        match super::kfunc::btf_struct_at(btf, reg.btf_id, reg.off as u32) {
-            Some(Some(inner)) => super::kfunc::btf_struct_ids_match(btf, inner, f.btf_id, false),
-            Some(None) => false,
-            None => return Err(unsupported(idx, "kptr stores of pointers into arrays")),
-        }
+    let Some(matched) =
+        super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, f.btf_id, strict)
+    else {
+        return Err(unsupported(idx, "kptr stores of pointers into arrays"));
     };
     if !matched {
         return bad(&reg_name);

@@ -218,6 +218,36 @@ fn check_mem_access_inner(
                 );
             }
             check_ptr_off_reg(idx, regno, &reg)?;
+            if super::btf_ctx::modelled(env) {
+                use super::btf_ctx::CtxArg;
+                match super::btf_ctx::btf_ctx_access(env, idx, off, sz, t == Access::Write)? {
+                    CtxArg::Invalid => bail_reject!(
+                        "BPF304",
+                        idx,
+                        "invalid bpf_context access off={} size={}",
+                        off,
+                        sz
+                    ),
+                    CtxArg::Scalar => {
+                        if let Some(v) = value_reg {
+                            st.cur_mut().regs[v] = RegState::unknown_scalar();
+                        }
+                    }
+                    CtxArg::Ptr(r) => {
+                        if let Some(v) = value_reg {
+                            st.cur_mut().regs[v] = r;
+                        }
+                    }
+                }
+                if t == Access::Read
+                    && let Some(v) = value_reg
+                    && sz < 8
+                    && st.cur().regs[v].is_scalar()
+                {
+                    coerce_loaded(st, v, sz, is_ldsx);
+                }
+                return Ok(());
+            }
             let at = if t == Access::Read {
                 AccessType::Read
             } else {
@@ -421,6 +451,7 @@ fn check_mem_access_inner(
         BaseType::BtfId if !reg.may_be_null() => {
             let dst = if t == Access::Read { value_reg } else { None };
             super::kfunc::check_ptr_to_btf_access(
+                env,
                 st,
                 idx,
                 regno,

@@ -43,6 +43,7 @@
 //! not proven equal).
 
 mod alu;
+mod btf_ctx;
 mod call;
 pub mod env;
 mod explore;

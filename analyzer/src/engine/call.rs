@@ -336,6 +336,19 @@ pub fn check_helper_call(
             r.flags.0 |= TypeFlags::TRUSTED;
             r
         }
+        RetBase::PtrToBtfId
+            if meta.kptr.is_none()
+                && ret.flags == PF::PTR_MAYBE_NULL
+                && proto
+                    .ret_btf_id
+                    .is_some_and(|n| n.starts_with("&btf_sock_ids[")) =>
+        {
+            let mut r = RegState::pointer(BaseType::BtfId);
+            r.btf_id = super::kfunc::helper_ret_struct(proto.ret_btf_id.unwrap_or(""), idx)?;
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
+            r
+        }
         RetBase::PtrToBtfId if meta.kptr.is_some() => {
             let mut r = RegState::pointer(BaseType::BtfId);
             r.btf_id = meta.kptr.as_ref().map_or(0, |k| k.btf_id);
@@ -611,7 +624,18 @@ fn is_acquire_function(name: &str) -> bool {
 
 /// `is_ptr_cast_function` (the ones returning socket pointers we model).
 fn is_ptr_cast_function(name: &str) -> bool {
-    matches!(name, "bpf_sk_fullsock" | "bpf_tcp_sock")
+    matches!(
+        name,
+        "bpf_sk_fullsock"
+            | "bpf_tcp_sock"
+            | "bpf_skc_to_tcp_sock"
+            | "bpf_skc_to_tcp6_sock"
+            | "bpf_skc_to_udp6_sock"
+            | "bpf_skc_to_mptcp_sock"
+            | "bpf_skc_to_tcp_timewait_sock"
+            | "bpf_skc_to_tcp_request_sock"
+            | "bpf_skc_to_unix_sock"
+    )
 }
 
 /// `bpf_helper_changes_pkt_data` by helper id.
@@ -913,10 +937,69 @@ fn check_func_arg(
                 meta.ref_obj_id = Some(reg.ref_obj_id);
             }
         }
-        ArgBase::PtrToBtfIdSockCommon => {
-            if reg.base == BaseType::BtfId {
-                return Err(unsupported(idx, "BTF socket pointers passed to helpers"));
+        ArgBase::PtrToBtfIdSockCommon if reg.base == BaseType::BtfId => {
+            // btf_id_sock_common_types: ptr_ and trusted_ptr_ to a struct
+            // starting with sock_common.
+            let release = t.flags.contains(PF::OBJ_RELEASE);
+            let mut f = reg.flags.0;
+            if nullable {
+                f &= !TypeFlags::MAYBE_NULL;
             }
+            if !(f == 0 || f == TypeFlags::TRUSTED) {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            if reg.may_be_null() && release {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "Possibly NULL pointer passed to helper arg{}",
+                    regno
+                );
+            }
+            let btf = crate::object::btf::bundled_vmlinux_btf()
+                .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+            let Some(want) = btf.find_by_name_kind("sock_common", crate::object::btf::BtfKind::Struct)
+            else {
+                return Err(unsupported(idx, "struct sock_common not in the kernel BTF"));
+            };
+            let strict = release && func_name(id) != "bpf_sk_release";
+            match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, strict) {
+                None => return Err(unsupported(idx, "BTF pointers into arrays passed to helpers")),
+                Some(false) => bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} is of type {} but {} is expected",
+                    regno,
+                    btf.name_of(reg.btf_id),
+                    "sock_common"
+                ),
+                Some(true) => {}
+            }
+            if release && reg.off != 0 {
+                return Err(unsupported(idx, "released BTF pointers with a fixed offset"));
+            }
+            super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
+            if release {
+                if reg.ref_obj_id == 0 {
+                    bail_reject!(
+                        "BPF502",
+                        idx,
+                        "R{} must be referenced when passed to release function",
+                        regno
+                    );
+                }
+                meta.release_ref = Some(reg.ref_obj_id);
+            } else if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
+            }
+        }
+        ArgBase::PtrToBtfIdSockCommon => {
             expect(
                 env,
                 &[
@@ -937,6 +1020,8 @@ fn check_func_arg(
                     );
                 }
                 meta.release_ref = Some(reg.ref_obj_id);
+            } else if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
             }
         }
         ArgBase::KptrXchgDest => {

@@ -205,6 +205,14 @@ pub fn helper_ret_struct(ret_btf_id: &str, idx: usize) -> Result<u32, Stop> {
         "&bpf_skb_output_btf_ids[0]" => "sk_buff",
         "&bpf_xdp_output_btf_ids[0]" => "xdp_buff",
         "&tcp_sock_id" => "tcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_SOCK_COMMON]" => "sock_common",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP]" => "tcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP6]" => "tcp6_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_UDP6]" => "udp6_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_MPTCP]" => "mptcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP_TW]" => "tcp_timewait_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP_REQ]" => "tcp_request_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_UNIX]" => "unix_sock",
         other => {
             return Err(unsupported(
                 idx,

@@ -750,9 +750,6 @@ pub fn check_ptr_to_btf_access(
     write: bool,
     dst: Option<usize>,
 ) -> Result<(), Stop> {
-    if write {
-        return Err(unsupported(idx, "writes through BTF pointers"));
-    }
     if reg.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0 {
         return Err(unsupported(
             idx,
@@ -773,6 +770,25 @@ pub fn check_ptr_to_btf_access(
     }
     if !reg.var.is_const() || reg.var.var_off.value != 0 {
         return Err(unsupported(idx, "variable offsets into BTF structs"));
+    }
+    if write {
+        // Untrusted pointers are read-only; otherwise the program type's
+        // btf_struct_access decides: tc and xdp delegate to nf_conntrack
+        // (whether that module is loaded is not known offline), struct_ops
+        // to the struct's ops; every other type has none and may only read
+        // (allocated objects, the other exception, are not modelled here).
+        if reg.flags.0 & TypeFlags::UNTRUSTED == 0
+            && matches!(
+                env.prog_type,
+                ProgType::SchedCls | ProgType::SchedAct | ProgType::Xdp | ProgType::StructOps
+            )
+        {
+            return Err(unsupported(
+                idx,
+                "writes through BTF pointers (the program type's btf_struct_access)",
+            ));
+        }
+        bail_reject!("BPF308", idx, "only read is supported");
     }
     match btf_struct_walk(btf, reg.btf_id, off as u32, size as u32) {
         Walk::Scalar => {

@@ -299,6 +299,35 @@ fn check_mem_access_inner(
                                 r.id = env.new_id();
                                 r
                             }
+                            CtxRegType::BtfId {
+                                struct_name,
+                                or_null,
+                                trusted,
+                            } => {
+                                // PTR_TO_BTF_ID of a vmlinux struct (netfilter's
+                                // skb and state).
+                                let btf = crate::object::btf::bundled_vmlinux_btf()
+                                    .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+                                let Some(id) = btf.find_by_name_kind(
+                                    struct_name,
+                                    crate::object::btf::BtfKind::Struct,
+                                ) else {
+                                    return Err(unsupported(
+                                        idx,
+                                        format!("struct {struct_name} not in the kernel BTF"),
+                                    ));
+                                };
+                                let mut r = RegState::pointer(BaseType::BtfId);
+                                r.btf_id = id;
+                                if trusted {
+                                    r.flags.0 |= TypeFlags::TRUSTED;
+                                }
+                                if or_null {
+                                    r.flags.0 |= TypeFlags::MAYBE_NULL;
+                                    r.id = env.new_id();
+                                }
+                                r
+                            }
                             other => {
                                 return Err(unsupported(
                                     idx,

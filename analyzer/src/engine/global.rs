@@ -12,7 +12,7 @@
 
 use super::env::{Env, Stop, bail_reject, unsupported};
 use crate::object::btf::{BtfKind, BtfTypeKind};
-use crate::platform::ProgType;
+use crate::platform::{AttachType, ProgType};
 use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
 
 /// One argument's type as `btf_prepare_func_args` classifies it.
@@ -89,6 +89,7 @@ fn validate_prog_ctx_type(
     btf: &crate::object::btf::Btf,
     target: u32,
     prog_type: ProgType,
+    attach_type: Option<AttachType>,
 ) -> Option<bool> {
     use crate::object::btf::BtfKind as K;
     // Skip modifiers but not typedefs (kprobe/perf_event accept the
@@ -121,7 +122,19 @@ fn validate_prog_ctx_type(
         ProgType::Kprobe | ProgType::PerfEvent if is_struct && tname == "pt_regs" => true,
         ProgType::RawTracepoint | ProgType::RawTracepointWritable if int8 => true,
         ProgType::Tracepoint | ProgType::Syscall | ProgType::Ext => true,
-        ProgType::Tracing | ProgType::Lsm | ProgType::StructOps => return None,
+        // The canonical ctx type of these is `void *`: anything not allowed
+        // by the special cases must be `void *` ("should be void pointer").
+        ProgType::Tracing => match attach_type {
+            Some(AttachType::TraceRawTp) => {
+                (is_struct && tname == "bpf_raw_tracepoint_args") || int8
+            }
+            Some(AttachType::TraceIter) => is_struct && tname.starts_with("bpf_iter__"),
+            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn) => {
+                int8
+            }
+            _ => false,
+        },
+        ProgType::Lsm | ProgType::StructOps => int8,
         other => match ctx_struct_name(other) {
             Some(c) => is_struct && tname == c,
             None => return None,
@@ -250,7 +263,7 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         }
         if t_ctx {
             // `__arg_ctx`.
-            match validate_prog_ctx_type(btf, *target, env.prog_type) {
+            match validate_prog_ctx_type(btf, *target, env.prog_type, env.prog.attach_type) {
                 Some(true) => {
                     args.push(ArgKind::Ctx);
                     continue;

@@ -245,7 +245,7 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             let kernel = crate::object::btf::bundled_vmlinux_btf()
                 .ok()
                 .filter(|_| btf.type_by_id(pointee).map(|t| t.kind()) == Some(BtfKind::Struct))
-                .and_then(|k| k.find_by_name_kind(pname, BtfKind::Struct));
+                .and_then(|k| k.find_by_name_kind(essential_name(pname), BtfKind::Struct));
             let Some(btf_id) = kernel else {
                 return Err(unsupported(
                     idx,
@@ -418,25 +418,44 @@ pub fn check_global_call(
                 }
             }
             ArgKind::Trusted { btf_id, nullable } => {
+                // register_is_null on a nullable argument, then check_reg_type
+                // against btf_ptr_types and check_func_arg_reg_off.
                 if *nullable && reg.is_null() {
                     continue;
                 }
-                if reg.base == BaseType::BtfId && reg.may_be_null() && !*nullable {
+                let mut f = reg.flags.0;
+                if *nullable {
+                    f &= !TypeFlags::MAYBE_NULL;
+                }
+                if reg.base != BaseType::BtfId
+                    || !(f == 0 || f == TypeFlags::TRUSTED || f == TypeFlags::RCU)
+                {
                     return Err(fail(format!(
                         "R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
                         reg.type_str()
                     )));
                 }
-                if reg.base != BaseType::BtfId
-                    || reg.btf_id != *btf_id
-                    || reg.off != 0
-                    || !super::kfunc::is_trusted_reg(&reg)
-                {
-                    return Err(unsupported(
-                        idx,
-                        format!("argument passed to trusted argument of {}()", g.name),
-                    ));
+                let kbtf = crate::object::btf::bundled_vmlinux_btf()
+                    .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+                match super::kfunc::btf_struct_ids_match_off(
+                    kbtf, reg.btf_id, reg.off, *btf_id, false,
+                ) {
+                    None => {
+                        return Err(unsupported(
+                            idx,
+                            format!("argument passed to trusted argument of {}()", g.name),
+                        ));
+                    }
+                    Some(false) => {
+                        return Err(fail(format!(
+                            "R{regno} is of type {} but {} is expected",
+                            kbtf.name_of(reg.btf_id),
+                            kbtf.name_of(*btf_id)
+                        )));
+                    }
+                    Some(true) => {}
                 }
+                super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
             }
         }
     }
@@ -534,4 +553,12 @@ pub fn may_change_pkt_data(env: &Env<'_>, start: usize) -> bool {
         }
     }
     false
+}
+
+/// `bpf_core_essential_name_len`: a type name without its `___flavor`.
+fn essential_name(name: &str) -> &str {
+    match name.find("___") {
+        Some(i) => &name[..i],
+        None => name,
+    }
 }

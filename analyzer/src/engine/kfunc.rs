@@ -243,6 +243,12 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             "cannot call kernel function from non-GPL compatible program"
         );
     }
+    if matches!(name.as_str(), "bpf_cast_to_kern_ctx" | "bpf_rdonly_cast") {
+        if kfunc_flags(&name, env.prog_type).map_err(|why| unsupported(idx, why))?.is_none() {
+            bail_reject!("BPF402", idx, "calling kernel function {} is not allowed", name);
+        }
+        return check_cast_kfunc(env, st, idx, &name);
+    }
     if SPECIAL_KFUNCS.contains(&name.as_str()) {
         return Err(unsupported(idx, format!("special kfunc {name}")));
     }
@@ -820,4 +826,92 @@ pub fn check_ptr_to_btf_access(
         ),
         Walk::Other(what) => Err(unsupported(idx, what)),
     }
+}
+
+/// `bpf_cast_to_kern_ctx(ctx)` (KF_ARG_PTR_TO_CTX; returns a trusted pointer
+/// to the program type's kernel context struct, `get_kern_ctx_btf_id`) and
+/// `bpf_rdonly_cast(obj__ign, btf_id__k)` (an untrusted pointer to the
+/// kernel struct or union with that BTF id).
+fn check_cast_kfunc(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    name: &str,
+) -> Result<(), Stop> {
+    let btf = target_btf(idx)?;
+    let mut r0 = RegState::pointer(BaseType::BtfId);
+    if name == "bpf_cast_to_kern_ctx" {
+        if matches!(env.prog_type, ProgType::Ext) {
+            return Err(unsupported(
+                idx,
+                "bpf_cast_to_kern_ctx in freplace programs (the target's type)",
+            ));
+        }
+        super::regs::check_reg_read(env, st, idx, 1)?;
+        let reg = st.cur().regs[1].clone();
+        if reg.base == BaseType::Ctx {
+            super::mem::check_ptr_off_reg_fixed_ok(idx, 1, &reg, false)?;
+        }
+        if reg.base != BaseType::Ctx || reg.flags.0 != 0 {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "arg#0 expected pointer to ctx, but got {}",
+                reg.type_str()
+            );
+        }
+        // The `<PROG_TYPE>_kern` member of struct bpf_ctx_convert.
+        let member = format!(
+            "BPF_PROG_TYPE_{}_kern",
+            env.prog_type.name().to_ascii_uppercase()
+        );
+        let conv = btf
+            .find_by_name_kind("bpf_ctx_convert", crate::object::btf::BtfKind::Struct)
+            .ok_or_else(|| unsupported(idx, "struct bpf_ctx_convert not in the kernel BTF"))?;
+        let kctx = match btf.type_by_id(conv).map(|t| &t.kind) {
+            Some(BtfTypeKind::Struct { members, .. }) => members
+                .iter()
+                .find(|m| btf.str_at(m.name_off) == Some(member.as_str()))
+                .map(|m| m.type_id),
+            _ => None,
+        }
+        .ok_or_else(|| unsupported(idx, format!("{member} not in struct bpf_ctx_convert")))?;
+        if !matches!(
+            btf.type_by_id(kctx).map(|t| &t.kind),
+            Some(BtfTypeKind::Struct { .. })
+        ) {
+            bail_reject!("BPF405", idx, "kern ctx type id {} is not a struct", kctx);
+        }
+        r0.btf_id = kctx;
+        r0.flags.0 |= TypeFlags::TRUSTED;
+    } else {
+        // obj__ign is not looked at; btf_id__k must be a known constant.
+        super::regs::check_reg_read(env, st, idx, 2)?;
+        let reg = st.cur().regs[2].clone();
+        if !reg.is_scalar() {
+            bail_reject!("BPF405", idx, "R2 is not a scalar");
+        }
+        if !reg.var.is_const() {
+            bail_reject!("BPF405", idx, "R2 must be a known constant");
+        }
+        super::precision::mark_chain_precision(env, st, 2);
+        let id = reg.var.var_off.value;
+        let is_struct = u32::try_from(id).ok().and_then(|id| btf.type_by_id(id)).is_some_and(|t| {
+            matches!(t.kind, BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. })
+        });
+        if !is_struct {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "kfunc bpf_rdonly_cast type ID argument must be of a struct"
+            );
+        }
+        r0.btf_id = id as u32;
+        r0.flags.0 |= TypeFlags::UNTRUSTED;
+    }
+    for r in 0..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    st.cur_mut().regs[0] = r0;
+    Ok(())
 }

@@ -31,7 +31,9 @@ struct Meta {
     map: Option<u32>,
     /// Register of the memory argument whose size comes next.
     mem_regno: Option<usize>,
-    mem_uninit: bool,
+    /// The helper may write the memory argument (all but `MEM_RDONLY`:
+    /// 6.12's prototypes lack some of 6.18's `MEM_WRITE` flags).
+    mem_clobber: bool,
     mem_write: bool,
     /// `msize_max_value`: umax of the last size argument.
     msize_max: u64,
@@ -43,6 +45,8 @@ struct Meta {
     alloc_size: Option<u64>,
     /// The kptr field of an `ARG_KPTR_XCHG_DEST` argument.
     kptr: Option<super::kptr::KptrField>,
+    /// `const_map_key`: the constant key of an array lookup (Linux 6.13+).
+    const_map_key: Option<u64>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -296,7 +300,14 @@ pub fn check_helper_call(
             };
             let mut r = RegState::pointer(BaseType::MapValue);
             r.map = Some(m);
-            if ret.flags.contains(PF::PTR_MAYBE_NULL) {
+            // Linux 6.13+ (the recorded 6.18 kernel; 6.12 does not): a lookup
+            // in an array with a constant in-bounds key cannot fail.
+            let elide = func_name(id) == "bpf_map_lookup_elem"
+                && env.map(m).is_some_and(|md| {
+                    can_elide_value_nullness(md.map_type)
+                        && meta.const_map_key.is_some_and(|k| k < u64::from(md.max_entries))
+                });
+            if ret.flags.contains(PF::PTR_MAYBE_NULL) && !elide {
                 r.flags.0 |= TypeFlags::MAYBE_NULL;
                 r.id = env.new_id();
             } else if matches!(
@@ -813,6 +824,7 @@ fn check_func_arg(
             } else {
                 m.value_size
             };
+            let (map_type, key_size) = (m.map_type, m.key_size);
             expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
             let access = if t.flags.contains(PF::MEM_UNINIT) {
                 Access::Write
@@ -827,8 +839,11 @@ fn check_func_arg(
                 size as u64,
                 access,
                 false,
-                t.flags.contains(PF::MEM_UNINIT),
+                access == Access::Write,
             )?;
+            if t.base == ArgBase::PtrToMapKey && can_elide_value_nullness(map_type) {
+                meta.const_map_key = get_constant_map_key(env, st, &reg, key_size);
+            }
         }
         ArgBase::PtrToMem => {
             expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
@@ -839,13 +854,14 @@ fn check_func_arg(
                     return Err(unsupported(idx, format!("helper argument size `{sz}`")));
                 };
                 let access = if write { Access::Write } else { Access::Read };
-                check_helper_mem_access(env, st, idx, regno, n, access, false, uninit)?;
+                let clobber = !t.flags.contains(PF::MEM_RDONLY);
+                check_helper_mem_access(env, st, idx, regno, n, access, false, clobber)?;
                 if t.flags.contains(PF::MEM_ALIGNED) {
                     super::mem::check_ptr_alignment(idx, &reg, 0, n as i32, true)?;
                 }
             } else {
                 meta.mem_regno = Some(regno);
-                meta.mem_uninit = uninit;
+                meta.mem_clobber = !t.flags.contains(PF::MEM_RDONLY);
                 meta.mem_write = write;
             }
         }
@@ -881,7 +897,7 @@ fn check_func_arg(
             } else {
                 Access::Read
             };
-            check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+            check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_clobber)?;
             mark_chain_precision(env, st, regno);
         }
         ArgBase::ConstAllocSizeOrZero => {
@@ -1212,7 +1228,7 @@ pub(super) fn check_helper_mem_access_pub(
     write: bool,
 ) -> Result<(), Stop> {
     let access = if write { Access::Write } else { Access::Read };
-    check_helper_mem_access(env, st, idx, regno, size, access, true, false)
+    check_helper_mem_access(env, st, idx, regno, size, access, true, write)
 }
 
 /// `check_helper_mem_access`: the helper reads or writes `size` bytes
@@ -1226,7 +1242,7 @@ fn check_helper_mem_access(
     size: u64,
     access: Access,
     zero_ok: bool,
-    raw_mode: bool,
+    clobber: bool,
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
     if reg.is_pointer() {
@@ -1242,7 +1258,7 @@ fn check_helper_mem_access(
         ));
         env.obligations += 1;
     }
-    check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, raw_mode)?;
+    check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, clobber)?;
     env.cur_obligation = None;
     Ok(())
 }
@@ -1257,7 +1273,7 @@ fn check_helper_mem_access_inner(
     size: u64,
     access: Access,
     zero_ok: bool,
-    raw_mode: bool,
+    clobber: bool,
 ) -> Result<(), Stop> {
     let reg = reg.clone();
     if size == 0 && !zero_ok {
@@ -1316,9 +1332,13 @@ fn check_helper_mem_access_inner(
             );
         }
         // check_stack_range_initialized (privileged: allow_uninit_stack,
-        // allow_ptr_leaks): every byte is readable, and every helper access
-        // clobbers it (6.12 has `clobber = true` for ACCESS_HELPER reads
-        // too: its prototypes do not say which helpers write).
+        // allow_ptr_leaks): every byte is readable, and a helper access that
+        // may write clobbers it. 6.12 clobbers on every helper access; the
+        // recorded 6.18 kernel only on BPF_WRITE (its logs keep a lookup
+        // key's STACK_ZERO bytes). Our prototypes are 6.12's, which lack
+        // some of 6.18's MEM_WRITE flags (bpf_sysctl_get_name's buffer), so
+        // only arguments that cannot be written are spared: map keys, map
+        // values without MEM_UNINIT, MEM_RDONLY memory.
         let frame = reg.frameno as usize;
         if frame >= st.frames.len() {
             return Err(unsupported(
@@ -1337,8 +1357,8 @@ fn check_helper_mem_access_inner(
         super::regs::mark_stack_range_read(env, st, frame, off, hi_off + size as i64);
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
-        let _ = (access, raw_mode);
-        {
+        let _ = access;
+        if clobber {
             for o in off..hi_off + size as i64 {
                 let slot = (-o - 1) as usize;
                 let s = &mut fr.stack[slot / 8];
@@ -1541,4 +1561,54 @@ fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) ->
         );
     }
     Ok(())
+}
+
+/// `can_elide_value_nullness` (Linux 6.13+): array maps.
+fn can_elide_value_nullness(map_type: u32) -> bool {
+    matches!(
+        MapType::from_u32(map_type),
+        Some(MapType::Array | MapType::PercpuArray)
+    )
+}
+
+/// `get_constant_map_key` (Linux 6.13+): the key a stack pointer points at
+/// when it is known (zeroed bytes, or a spilled constant scalar of exactly
+/// the key's size, which is then marked precise).
+fn get_constant_map_key(
+    env: &mut Env<'_>,
+    st: &VerifierState,
+    key: &RegState,
+    key_size: u32,
+) -> Option<u64> {
+    if !env.privileged || key.base != BaseType::Stack || !key.var.is_const() {
+        return None;
+    }
+    let stack_off = i64::from(key.off) + key.var.var_off.value as i64;
+    let slot = -stack_off - 1;
+    if slot < 0 {
+        return None;
+    }
+    let (spi, off) = ((slot / 8) as usize, (slot % 8) as usize);
+    let frame = key.frameno as usize;
+    let s = st.frames.get(frame)?.stack.get(spi)?;
+    let zero_size = (0..=off)
+        .rev()
+        .take_while(|&i| s.slot_type[i] == crate::state::SlotType::Zero)
+        .count();
+    if zero_size as u32 >= key_size {
+        return Some(0);
+    }
+    if !s.is_spilled_scalar_reg() {
+        return None;
+    }
+    let spill_size = (0..=off)
+        .rev()
+        .take_while(|&i| s.slot_type[i] == crate::state::SlotType::Spill)
+        .count();
+    if spill_size as u32 != key_size || !s.spilled.var.is_const() {
+        return None;
+    }
+    let v = s.spilled.var.var_off.value;
+    super::precision::mark_chain_precision_slot(env, st, frame, spi);
+    Some(v)
 }

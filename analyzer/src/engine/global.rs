@@ -416,6 +416,11 @@ pub fn check_global_call(
                 if *nonnull && reg.may_be_null() {
                     return Err(fail(format!("arg#{i} is expected to be non-NULL")));
                 }
+                // The write check clobbers the caller's stack bytes (the
+                // callee may write them); the register keeps its NULL-ness.
+                let saved = st.cur().regs[regno].clone();
+                *st = probe;
+                st.cur_mut().regs[regno] = saved;
             }
             ArgKind::Trusted { btf_id, nullable } => {
                 // register_is_null on a nullable argument, then check_reg_type

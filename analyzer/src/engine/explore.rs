@@ -405,6 +405,12 @@ fn propagate_liveness(env: &mut Env<'_>, old: usize, cur: &VerifierState) {
 /// anything in `regsafe`).
 fn clean_live_states(env: &mut Env<'_>, list: &[usize], cur: &VerifierState) {
     for &c in list {
+        // Not while the loop the state belongs to is still explored: such
+        // states are compared RANGE_WITHIN, dead registers included.
+        let le = super::prune::get_loop_entry(&env.ckpts, env.ckpts[c].st.loop_entry);
+        if le.is_some_and(|e| env.ckpts[e].branches > 0) {
+            continue;
+        }
         let ck = &mut env.ckpts[c];
         if ck.branches > 0
             || ck.cleaned

@@ -1213,22 +1213,51 @@ fn parse_size(s: &str) -> Option<u64> {
         "sizeof(u32)" | "sizeof(__u32)" | "sizeof(int)" => Some(4),
         "sizeof(u16)" => Some(2),
         "sizeof(u8)" => Some(1),
-        other => other.parse().ok(),
+        other => other.parse().ok().or_else(|| {
+            // `sizeof(struct X)`: the kernel struct's size.
+            let name = other.strip_prefix("sizeof(struct ")?.strip_suffix(')')?.trim();
+            let btf = crate::object::btf::bundled_vmlinux_btf().ok()?;
+            let id = btf.find_by_name_kind(name, crate::object::btf::BtfKind::Struct)?;
+            btf.resolve_size(id).ok().filter(|n| *n > 0)
+        }),
     }
 }
 
-/// `check_helper_mem_access` with `zero_size_allowed`, for
-/// `check_mem_reg` (global function memory arguments).
-pub(super) fn check_helper_mem_access_pub(
+/// `check_mem_reg`: memory of `size` bytes behind `regno` (a global
+/// function's or kfunc's memory argument) must be readable and writable,
+/// checked on a not-NULL copy of a possibly NULL pointer; the write check
+/// clobbers stack bytes (the callee may write them).
+pub(super) fn check_mem_reg(
     env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,
     regno: usize,
     size: u64,
-    write: bool,
 ) -> Result<(), Stop> {
-    let access = if write { Access::Write } else { Access::Read };
-    check_helper_mem_access(env, st, idx, regno, size, access, true, write)
+    let saved = st.cur().regs[regno].clone();
+    st.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
+    let r = check_helper_mem_access(env, st, idx, regno, size, Access::Read, true, false)
+        .and_then(|()| {
+            check_helper_mem_access(env, st, idx, regno, size, Access::Write, true, true)
+        });
+    st.cur_mut().regs[regno] = saved;
+    r
+}
+
+/// `check_kfunc_mem_size_reg`: the size in `size_regno` bounds the memory
+/// behind the register before it (read and write, zero allowed), and is
+/// marked precise.
+pub(super) fn check_kfunc_mem_size_reg(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    size_regno: usize,
+) -> Result<(), Stop> {
+    let sreg = st.cur().regs[size_regno].clone();
+    let umax = check_size_reg(idx, size_regno, &sreg, true)?;
+    check_mem_reg(env, st, idx, size_regno - 1, umax)?;
+    mark_chain_precision(env, st, size_regno);
+    Ok(())
 }
 
 /// `check_helper_mem_access`: the helper reads or writes `size` bytes

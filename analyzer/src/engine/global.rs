@@ -52,7 +52,7 @@ pub struct GlobalFunc {
 }
 
 /// The context struct names `btf_get_prog_ctx_type` accepts per program type.
-fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
+pub(super) fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
     use ProgType as P;
     Some(match t {
         P::SocketFilter
@@ -393,34 +393,10 @@ pub fn check_global_call(
                 if reg.is_null() {
                     continue;
                 }
-                // check_mem_reg: readable and writable for `size` bytes,
-                // on a not-NULL copy of a possibly NULL pointer.
-                let mut probe = st.clone();
-                probe.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
-                super::call::check_helper_mem_access_pub(
-                    env,
-                    &mut probe,
-                    idx,
-                    regno,
-                    u64::from(*size),
-                    false,
-                )?;
-                super::call::check_helper_mem_access_pub(
-                    env,
-                    &mut probe,
-                    idx,
-                    regno,
-                    u64::from(*size),
-                    true,
-                )?;
+                super::call::check_mem_reg(env, st, idx, regno, u64::from(*size))?;
                 if *nonnull && reg.may_be_null() {
                     return Err(fail(format!("arg#{i} is expected to be non-NULL")));
                 }
-                // The write check clobbers the caller's stack bytes (the
-                // callee may write them); the register keeps its NULL-ness.
-                let saved = st.cur().regs[regno].clone();
-                *st = probe;
-                st.cur_mut().regs[regno] = saved;
             }
             ArgKind::Trusted { btf_id, nullable } => {
                 // register_is_null on a nullable argument, then check_reg_type

@@ -80,6 +80,38 @@ fn pointee_struct(btf: &Btf, ptr: u32) -> Option<u32> {
     matches!(btf.type_by_id(s)?.kind, BtfTypeKind::Struct { .. }).then_some(s)
 }
 
+/// The pointee of pointer type `ptr`, modifiers and typedefs skipped
+/// (`btf_type_skip_modifiers`).
+fn pointer_target(btf: &Btf, ptr: u32) -> Option<u32> {
+    let t = btf.skip_mods_and_typedefs(ptr);
+    let BtfTypeKind::Ptr { target } = btf.type_by_id(t)?.kind else {
+        return None;
+    };
+    Some(btf.skip_mods_and_typedefs(target))
+}
+
+/// `__btf_type_is_scalar_struct`: a struct or union whose members are
+/// scalars, arrays of scalars or such structs, nested at most 3 deep.
+fn is_scalar_struct(btf: &Btf, id: u32, rec: u32) -> bool {
+    let Some(BtfTypeKind::Struct { members, .. } | BtfTypeKind::Union { members, .. }) =
+        btf.type_by_id(id).map(|t| &t.kind)
+    else {
+        return false;
+    };
+    members.iter().all(|m| {
+        let mt = btf.skip_mods_and_typedefs(m.type_id);
+        match btf.type_by_id(mt).map(|t| &t.kind) {
+            Some(BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. }) => {
+                rec < 3 && is_scalar_struct(btf, mt, rec + 1)
+            }
+            Some(BtfTypeKind::Array { elem, nelems, .. }) => {
+                *nelems != 0 && is_scalar_type(btf, btf.skip_mods_and_typedefs(*elem))
+            }
+            _ => is_scalar_type(btf, mt),
+        }
+    })
+}
+
 fn is_scalar_type(btf: &Btf, id: u32) -> bool {
     let t = btf.skip_mods_and_typedefs(id);
     matches!(
@@ -317,14 +349,19 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         ));
     }
     let mut release_ref = None;
+    let mut skip_size_arg = false;
     for (i, p) in params.iter().enumerate() {
         let regno = i + 1;
         let pname = btf.str_at(p.name_off).unwrap_or("");
+        if std::mem::take(&mut skip_size_arg) {
+            // The size of the KF_ARG_PTR_TO_MEM_SIZE pair, checked with it.
+            continue;
+        }
         if pname.ends_with("__ign") {
             // is_kfunc_arg_ignore: the verifier does not look at it.
             continue;
         }
-        if pname.contains("__") {
+        if pname.contains("__") && !pname.ends_with("__sz") {
             return Err(unsupported(
                 idx,
                 format!("kfunc {name} argument {pname} (annotated argument)"),
@@ -358,6 +395,71 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
                 "Possibly NULL pointer passed to trusted arg{}",
                 i
             );
+        }
+        // get_kfunc_ptr_arg_type: a pointer to the program's context
+        // struct first (btf_is_prog_ctx_type), then BTF pointers, then
+        // memory (with a `__sz` size after it).
+        let pointee = pointer_target(btf, p.type_id);
+        let pointee_name = pointee.map_or("", |t| btf.name_of(t));
+        if pointee.is_some_and(|t| {
+            matches!(btf.type_by_id(t).map(|x| &x.kind), Some(BtfTypeKind::Struct { .. }))
+        }) && super::global::ctx_struct_name(env.prog_type) == Some(pointee_name)
+        {
+            if reg.base == BaseType::Ctx {
+                super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, false)?;
+            }
+            if reg.base != BaseType::Ctx || reg.flags.0 != 0 {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "arg#{} expected pointer to ctx, but got {}",
+                    i,
+                    reg.type_str()
+                );
+            }
+            continue;
+        }
+        let sock_reg = matches!(
+            reg.base,
+            BaseType::Socket | BaseType::SockCommon | BaseType::TcpSock | BaseType::XdpSock
+        );
+        if reg.base != BaseType::BtfId && !sock_reg && reg.is_pointer() {
+            let next_name = params
+                .get(i + 1)
+                .and_then(|q| btf.str_at(q.name_off))
+                .unwrap_or("");
+            let mem_size = next_name.ends_with("__sz") && st.cur().regs[regno + 1].is_scalar();
+            if next_name.ends_with("__szk") {
+                return Err(unsupported(
+                    idx,
+                    format!("kfunc {name} constant-size memory argument {pname}"),
+                ));
+            }
+            let Some(t) = pointee else {
+                return Err(unsupported(idx, format!("kfunc {name} argument {pname}")));
+            };
+            let void = btf.type_by_id(t).is_none() || t == 0;
+            if !(is_scalar_type(btf, t) || is_scalar_struct(btf, t, 0) || (mem_size && void)) {
+                return Err(unsupported(
+                    idx,
+                    format!(
+                        "kfunc {name} argument {pname}: {} passed for {}",
+                        reg.type_str(),
+                        btf.type_to_string(p.type_id)
+                    ),
+                ));
+            }
+            if mem_size {
+                super::regs::check_reg_read(env, st, idx, regno + 1)?;
+                super::call::check_kfunc_mem_size_reg(env, st, idx, regno + 1)?;
+                skip_size_arg = true;
+            } else {
+                let size = btf.resolve_size(t).map_err(|e| {
+                    unsupported(idx, format!("kfunc {name} argument {pname} size: {e}"))
+                })?;
+                super::call::check_mem_reg(env, st, idx, regno, size)?;
+            }
+            continue;
         }
         let Some(want) = pointee_struct(btf, p.type_id) else {
             return Err(unsupported(

@@ -305,7 +305,9 @@ pub fn check_helper_call(
             let elide = func_name(id) == "bpf_map_lookup_elem"
                 && env.map(m).is_some_and(|md| {
                     can_elide_value_nullness(md.map_type)
-                        && meta.const_map_key.is_some_and(|k| k < u64::from(md.max_entries))
+                        && meta
+                            .const_map_key
+                            .is_some_and(|k| k < u64::from(md.max_entries))
                 });
             if ret.flags.contains(PF::PTR_MAYBE_NULL) && !elide {
                 r.flags.0 |= TypeFlags::MAYBE_NULL;
@@ -980,13 +982,19 @@ fn check_func_arg(
             }
             let btf = crate::object::btf::bundled_vmlinux_btf()
                 .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
-            let Some(want) = btf.find_by_name_kind("sock_common", crate::object::btf::BtfKind::Struct)
+            let Some(want) =
+                btf.find_by_name_kind("sock_common", crate::object::btf::BtfKind::Struct)
             else {
                 return Err(unsupported(idx, "struct sock_common not in the kernel BTF"));
             };
             let strict = release && func_name(id) != "bpf_sk_release";
             match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, strict) {
-                None => return Err(unsupported(idx, "BTF pointers into arrays passed to helpers")),
+                None => {
+                    return Err(unsupported(
+                        idx,
+                        "BTF pointers into arrays passed to helpers",
+                    ));
+                }
                 Some(false) => bail_reject!(
                     "BPF405",
                     idx,
@@ -998,7 +1006,10 @@ fn check_func_arg(
                 Some(true) => {}
             }
             if release && reg.off != 0 {
-                return Err(unsupported(idx, "released BTF pointers with a fixed offset"));
+                return Err(unsupported(
+                    idx,
+                    "released BTF pointers with a fixed offset",
+                ));
             }
             super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
             if release {
@@ -1215,7 +1226,10 @@ fn parse_size(s: &str) -> Option<u64> {
         "sizeof(u8)" => Some(1),
         other => other.parse().ok().or_else(|| {
             // `sizeof(struct X)`: the kernel struct's size.
-            let name = other.strip_prefix("sizeof(struct ")?.strip_suffix(')')?.trim();
+            let name = other
+                .strip_prefix("sizeof(struct ")?
+                .strip_suffix(')')?
+                .trim();
             let btf = crate::object::btf::bundled_vmlinux_btf().ok()?;
             let id = btf.find_by_name_kind(name, crate::object::btf::BtfKind::Struct)?;
             btf.resolve_size(id).ok().filter(|n| *n > 0)
@@ -1236,10 +1250,9 @@ pub(super) fn check_mem_reg(
 ) -> Result<(), Stop> {
     let saved = st.cur().regs[regno].clone();
     st.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
-    let r = check_helper_mem_access(env, st, idx, regno, size, Access::Read, true, false)
-        .and_then(|()| {
-            check_helper_mem_access(env, st, idx, regno, size, Access::Write, true, true)
-        });
+    let r = check_helper_mem_access(env, st, idx, regno, size, Access::Read, true, false).and_then(
+        |()| check_helper_mem_access(env, st, idx, regno, size, Access::Write, true, true),
+    );
     st.cur_mut().regs[regno] = saved;
     r
 }

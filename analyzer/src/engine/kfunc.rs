@@ -276,8 +276,16 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         );
     }
     if matches!(name.as_str(), "bpf_cast_to_kern_ctx" | "bpf_rdonly_cast") {
-        if kfunc_flags(&name, env.prog_type).map_err(|why| unsupported(idx, why))?.is_none() {
-            bail_reject!("BPF402", idx, "calling kernel function {} is not allowed", name);
+        if kfunc_flags(&name, env.prog_type)
+            .map_err(|why| unsupported(idx, why))?
+            .is_none()
+        {
+            bail_reject!(
+                "BPF402",
+                idx,
+                "calling kernel function {} is not allowed",
+                name
+            );
         }
         return check_cast_kfunc(env, st, idx, &name);
     }
@@ -402,7 +410,10 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         let pointee = pointer_target(btf, p.type_id);
         let pointee_name = pointee.map_or("", |t| btf.name_of(t));
         if pointee.is_some_and(|t| {
-            matches!(btf.type_by_id(t).map(|x| &x.kind), Some(BtfTypeKind::Struct { .. }))
+            matches!(
+                btf.type_by_id(t).map(|x| &x.kind),
+                Some(BtfTypeKind::Struct { .. })
+            )
         }) && super::global::ctx_struct_name(env.prog_type) == Some(pointee_name)
         {
             if reg.base == BaseType::Ctx {
@@ -998,9 +1009,15 @@ fn check_cast_kfunc(
         }
         super::precision::mark_chain_precision(env, st, 2);
         let id = reg.var.var_off.value;
-        let is_struct = u32::try_from(id).ok().and_then(|id| btf.type_by_id(id)).is_some_and(|t| {
-            matches!(t.kind, BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. })
-        });
+        let is_struct = u32::try_from(id)
+            .ok()
+            .and_then(|id| btf.type_by_id(id))
+            .is_some_and(|t| {
+                matches!(
+                    t.kind,
+                    BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. }
+                )
+            });
         if !is_struct {
             bail_reject!(
                 "BPF405",

@@ -396,7 +396,7 @@ fn scatter_svg(title: &str, xlabel: &str, ylabel: &str, points: &[Point]) -> Str
     for p in order {
         let _ = write!(
             out,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.6\" fill=\"{}\"><title>{}</title></circle>",
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.6\" fill=\"{}\" fill-opacity=\"0.7\"><title>{}</title></circle>",
             sx(p.x),
             sy(p.y),
             p.outcome.color(),
@@ -440,7 +440,9 @@ fn decade_label(d: i32) -> String {
     }
 }
 
-/// Horizontal stacked bars: the outcomes of each program type.
+/// Horizontal bars, one per program type, each split into its outcomes as
+/// shares of its programs (so that small types read as well as large ones);
+/// the label gives the counts.
 fn by_type_svg(report: &RunReport) -> String {
     let mut by: BTreeMap<String, [usize; 6]> = BTreeMap::new();
     for r in &report.results {
@@ -463,13 +465,7 @@ fn by_type_svg(report: &RunReport) -> String {
     let width = 760.0;
     let top = 40.0;
     let height = top + rows.len() as f64 * (bar_h + gap) + 20.0;
-    let max = rows
-        .iter()
-        .map(|r| r.1.iter().sum::<usize>())
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let scale = (width - left - right) / max;
+    let span = width - left - right - 40.0;
     let mut out = String::new();
     let _ = write!(
         out,
@@ -494,6 +490,7 @@ fn by_type_svg(report: &RunReport) -> String {
         let y = top + 6.0 + i as f64 * (bar_h + gap);
         let total: usize = counts.iter().sum();
         let measured = total - counts[5];
+        let scale = span / total.max(1) as f64;
         let _ = write!(
             out,
             "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
@@ -520,7 +517,7 @@ fn by_type_svg(report: &RunReport) -> String {
         let _ = write!(
             out,
             "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\">{}/{}</text>",
-            x + 6.0,
+            left + span + 6.0,
             y + bar_h - 4.0,
             counts[0],
             measured
@@ -673,7 +670,7 @@ pub fn render_html(report: &RunReport) -> String {
         insns.len()
     );
     out += &by_type_svg(report);
-    out.push_str("<figcaption>Programs per type and outcome; the number is agreeing / verified by the kernel.</figcaption></figure>\n</div>\n");
+    out.push_str("<figcaption>The outcomes of each program type as shares of its programs; the number is agreeing / verified by the kernel.</figcaption></figure>\n</div>\n");
 
     for (title, which) in [
         (

@@ -509,3 +509,48 @@ fn output_is_written_atomically() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!dir.join("missing-dir").exists());
 }
+
+/// Runs docs/ci/pre-commit in a scratch repository whose only staged file is
+/// `NAME.bpf.c` (its committed object beside it); the hook's exit code.
+fn pre_commit_on(name: &str) -> Option<i32> {
+    let dir = tmp_dir(&format!("pre-commit-{name}"));
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    git(&["init", "-q"])?;
+    for ext in ["c", "o"] {
+        std::fs::copy(
+            root().join(format!("corpus/programs/{name}.bpf.{ext}")),
+            dir.join(format!("{name}.bpf.{ext}")),
+        )
+        .expect("copy");
+    }
+    git(&["add", &format!("{name}.bpf.c")])?;
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_bpfproof")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let o = Command::new("bash")
+        .arg(root().join("docs/ci/pre-commit"))
+        .env("PATH", path)
+        .current_dir(&dir)
+        .output()
+        .expect("bash");
+    o.status.code()
+}
+
+#[test]
+fn pre_commit_hook_refuses_a_rejected_program() {
+    let Some(bad) = pre_commit_on("bad_pkt_bounds") else {
+        eprintln!("SKIPPED: git not available");
+        return;
+    };
+    assert_eq!(bad, 1);
+    assert_eq!(pre_commit_on("xdp_fw"), Some(0));
+}

@@ -624,6 +624,109 @@ mod tests {
         assert_eq!(b.uri, "file:///elsewhere/Cargo.toml");
     }
 
+    fn rejected_report(counterexample: Option<&str>) -> CheckReport {
+        use crate::check::{CheckResult, Stats};
+        use crate::disasm::SourceEntry;
+        let detail = ErrorDetail {
+            code: "BPF301".into(),
+            message: "invalid access to packet, off=34 len=4, R=14".into(),
+            insn: Some(27),
+            source: Some(SourceEntry {
+                file: "/src/proj/xdp_fw.bpf.c".into(),
+                line: 42,
+                column: 9,
+                text: "if (ip->protocol == IPPROTO_TCP)".into(),
+            }),
+            disasm: None,
+            more: Vec::new(),
+        };
+        let mut report = CheckReport::new();
+        report.results.push(CheckResult {
+            object: "/src/proj/build/xdp_fw.bpf.o".into(),
+            section: Some("xdp".into()),
+            program: Some("xdp_fw".into()),
+            prog_type: Some("xdp".into()),
+            verdict: Verdict::Reject,
+            error: Some(detail.clone()),
+            diagnostics: vec![Diagnostic {
+                severity: "error",
+                detail,
+                notes: vec!["R3 is pkt_end".into()],
+                help: Some("compare against data_end first".into()),
+                state: None,
+                path: vec![PathStep {
+                    insn: 12,
+                    taken: true,
+                    line: Some(40),
+                    file: None,
+                }],
+                obligation: None,
+                counterexample: counterexample.map(String::from),
+            }],
+            stats: Stats::default(),
+        });
+        report
+    }
+
+    #[test]
+    fn explanation_and_counterexample_hooks_are_rendered() {
+        fn explain(code: &str) -> Option<String> {
+            (code == "BPF301").then(|| "Packet access: prove data + off + size <= data_end.".into())
+        }
+        fn extra(d: &Diagnostic) -> Option<String> {
+            d.counterexample
+                .as_ref()
+                .map(|_| "model: pkt_len = 33".into())
+        }
+        let opts = SarifOptions {
+            source_root: Some(PathBuf::from("/src/proj")),
+            explanation: Some(explain),
+            counterexample: Some(extra),
+        };
+        let v: Value =
+            serde_json::from_str(&render_sarif(&rejected_report(Some("pkt_len=33")), &opts))
+                .unwrap();
+        let run = &v["runs"][0];
+        let rule = &run["tool"]["driver"]["rules"][0];
+        assert_eq!(rule["id"], "BPF301");
+        assert_eq!(
+            rule["fullDescription"]["text"],
+            "Packet access: prove data + off + size <= data_end."
+        );
+        let r = &run["results"][0];
+        let msg = r["message"]["text"].as_str().unwrap();
+        assert!(msg.contains("counterexample: pkt_len=33"), "{msg}");
+        assert!(msg.contains("model: pkt_len = 33"), "{msg}");
+        assert!(
+            msg.contains("help: compare against data_end first"),
+            "{msg}"
+        );
+        assert_eq!(r["properties"]["counterexample"], "pkt_len=33");
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "xdp_fw.bpf.c");
+        assert_eq!(loc["region"]["startLine"], 42);
+        // The path step without its own file is placed in the error's file.
+        let flow = &r["codeFlows"][0]["threadFlows"][0]["locations"];
+        assert_eq!(flow.as_array().unwrap().len(), 2);
+        assert_eq!(
+            flow[0]["location"]["physicalLocation"]["region"]["startLine"],
+            40
+        );
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+            "file:///src/proj/"
+        );
+        // Without the hooks: the catalogue's summary, no counterexample.
+        let plain: Value = serde_json::from_str(&render_sarif(
+            &rejected_report(None),
+            &SarifOptions::default(),
+        ))
+        .unwrap();
+        let rule = &plain["runs"][0]["tool"]["driver"]["rules"][0];
+        assert_eq!(rule["fullDescription"], rule["shortDescription"]);
+        assert!(plain["runs"][0]["results"][0]["properties"]["counterexample"].is_null());
+    }
+
     #[test]
     fn rule_names_are_pascal_case() {
         assert_eq!(kebab_to_pascal("packet-access"), "PacketAccess");

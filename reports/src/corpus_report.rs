@@ -257,6 +257,15 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// A side's message, or its verdict in parentheses when it has none (an
+/// accepting side).
+fn message_or_verdict(message: &Option<String>, verdict: &str) -> String {
+    match message {
+        Some(m) if !m.is_empty() => m.clone(),
+        _ => format!("({verdict})"),
+    }
+}
+
 /// Escapes a Markdown table cell.
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -295,8 +304,8 @@ pub fn render_markdown(report: &RunReport) -> String {
                 md_cell(&r.corpus),
                 md_cell(&r.object),
                 md_cell(&r.program),
-                md_cell(r.kernel_message.as_deref().unwrap_or("")),
-                md_cell(r.bpfproof_message.as_deref().unwrap_or(""))
+                md_cell(&message_or_verdict(&r.kernel_message, &r.kernel)),
+                md_cell(&message_or_verdict(&r.bpfproof_message, &r.bpfproof))
             );
         }
     }
@@ -551,8 +560,8 @@ fn results_table(out: &mut String, rows: &[&ProgramResult]) {
             escape(&r.object),
             escape(&r.program),
             escape(r.prog_type.as_deref().unwrap_or("")),
-            escape(r.kernel_message.as_deref().unwrap_or("")),
-            escape(r.bpfproof_message.as_deref().unwrap_or(""))
+            escape(&message_or_verdict(&r.kernel_message, &r.kernel)),
+            escape(&message_or_verdict(&r.bpfproof_message, &r.bpfproof))
         );
     }
     out.push_str("</table>\n");

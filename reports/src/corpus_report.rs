@@ -257,6 +257,9 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Rows shown of a long list (message mismatches).
+const MAX_ROWS: usize = 200;
+
 /// A side's message, or its verdict in parentheses when it has none (an
 /// accepting side).
 fn message_or_verdict(message: &Option<String>, verdict: &str) -> String {
@@ -698,6 +701,40 @@ pub fn render_html(report: &RunReport) -> String {
             .collect();
         let _ = writeln!(out, "<h2>{title}: {}</h2>", rows.len());
         results_table(&mut out, &rows);
+    }
+    let mismatches: Vec<&ProgramResult> = report
+        .results
+        .iter()
+        .filter(|r| r.msg_match == Some(false))
+        .collect();
+    if !mismatches.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h2>Message mismatches: {}</h2>\n<p class=\"meta\">Rejections whose expected messages bpfproof's log does not contain{}.</p>\n\
+             <table><tr><th>corpus</th><th>object</th><th>program</th><th>expected</th><th>bpfproof message</th></tr>",
+            mismatches.len(),
+            if mismatches.len() > MAX_ROWS {
+                format!(" (the first {MAX_ROWS})")
+            } else {
+                String::new()
+            }
+        );
+        for r in mismatches.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"msg\">{}</td><td class=\"msg\">{}</td></tr>",
+                escape(&r.corpus),
+                escape(&r.object),
+                escape(&r.program),
+                r.expected_messages
+                    .iter()
+                    .map(|m| escape(m))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
+                escape(&message_or_verdict(&r.bpfproof_message, &r.bpfproof))
+            );
+        }
+        out.push_str("</table>\n");
     }
     let reasons = unsupported_reasons(&report.results);
     if !reasons.is_empty() {

@@ -86,18 +86,35 @@ fn report() -> RunReport {
     ];
     let corpora = vec![CorpusSummary {
         name: "programs".into(),
-        programs: 5,
-        agree: 1,
+        programs: 6,
+        agree: 2,
         false_accepts: 1,
         false_rejects: 1,
         unsupported: 1,
         errors: 0,
         not_run: 1,
-        msg_expected: 0,
+        msg_expected: 1,
         msg_match: 0,
         bpfproof_time_us: 130,
         kernel_time_us: 520,
     }];
+    let mut results = results;
+    // A rejection both sides agree on, with the wrong message.
+    let mut wrong_msg = result(
+        "bad_ctx",
+        "socket_filter",
+        "reject",
+        "reject",
+        (
+            Some("invalid bpf_context access off=256 size=4"),
+            Some("R1 invalid mem access 'ctx'"),
+        ),
+        (Some(2), Some(2)),
+        (Some(5), 1),
+    );
+    wrong_msg.expected_messages = vec!["invalid bpf_context access off=256 size=4".into()];
+    wrong_msg.msg_match = Some(false);
+    results.push(wrong_msg);
     RunReport { corpora, results }
 }
 

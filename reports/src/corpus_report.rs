@@ -312,6 +312,32 @@ pub fn render_markdown(report: &RunReport) -> String {
             );
         }
     }
+    let mismatches: Vec<&ProgramResult> = report
+        .results
+        .iter()
+        .filter(|r| r.msg_match == Some(false))
+        .collect();
+    if !mismatches.is_empty() {
+        let _ = write!(
+            out,
+            "\n## Message mismatches: {}\n\n| corpus | object | program | expected | bpfproof |\n|---|---|---|---|---|\n",
+            mismatches.len()
+        );
+        for r in mismatches.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                md_cell(&r.corpus),
+                md_cell(&r.object),
+                md_cell(&r.program),
+                md_cell(&r.expected_messages.join(" / ")),
+                md_cell(&message_or_verdict(&r.bpfproof_message, &r.bpfproof))
+            );
+        }
+        if mismatches.len() > MAX_ROWS {
+            let _ = writeln!(out, "\n(the first {MAX_ROWS} of {})", mismatches.len());
+        }
+    }
     let reasons = unsupported_reasons(&report.results);
     if !reasons.is_empty() {
         out += "\n## Most common reasons for unsupported\n\n| programs | reason |\n|---|---|\n";

@@ -462,11 +462,15 @@ fn html_corpus_report_renders_in_chromium() {
         return;
     };
     let png = dir.join("corpus-report.png");
-    let shot = Command::new(&chromium)
+    // `timeout`: a headless browser that hangs must not hang the tests.
+    let shot = Command::new("timeout")
+        .arg("120")
+        .arg(&chromium)
         .args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--hide-scrollbars",
             "--window-size=1280,1800",
         ])

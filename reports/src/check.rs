@@ -60,6 +60,9 @@ pub struct PathStep {
     /// Its C source line, when line info exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Its C source file, when line info exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// One diagnostic (`diagnostics[]`): the error fields plus what explains it.

@@ -103,7 +103,7 @@ pub fn check_helper_call(
         );
     }
     let alts = func_proto_alternatives(env.prog_type, id);
-    if alts.is_empty() {
+    if alts.is_empty() && base_func_proto_618(env, id).is_none() {
         bail_reject!(
             "BPF402",
             idx,
@@ -140,16 +140,17 @@ pub fn check_helper_call(
             break;
         }
     }
-    let Some(first) = chosen else {
-        bail_reject!(
+    let proto: &FuncProto = match (chosen, base_func_proto_618(env, id)) {
+        (Some(first), _) => first.proto,
+        (None, Some(p)) => p,
+        (None, None) => bail_reject!(
             "BPF402",
             idx,
             "program of this type cannot use helper {}#{}",
             func_name(id),
             id
-        );
+        ),
     };
-    let proto: &FuncProto = first.proto;
     if proto.gpl_only && !env.obj.gpl_compatible() {
         bail_reject!(
             "BPF403",
@@ -1653,4 +1654,39 @@ fn get_constant_map_key(
     let v = s.spilled.var.var_off.value;
     super::precision::mark_chain_precision_slot(env, st, frame, spi);
     Some(v)
+}
+
+/// Helpers Linux 6.16 moved into `bpf_base_func_proto` for every program
+/// type, behind CAP_PERFMON (6.12's tables, which we generate, have them for
+/// tracing types only). Probed on the recorded 6.18 kernel: each is
+/// available to every program type that loads without an attach target.
+/// `bpf_get_cgroup_classid` and `bpf_get_netns_cookie` moved too, but with
+/// protos that differ from the ones 6.12 has, so they stay unavailable
+/// (a reject, never a wrong accept).
+const BASE_FUNC_PROTOS_618: &[(&str, &str)] = &[
+    ("bpf_get_current_uid_gid", "bpf_get_current_uid_gid_proto"),
+    ("bpf_get_current_comm", "bpf_get_current_comm_proto"),
+    ("bpf_perf_event_read", "bpf_perf_event_read_proto"),
+    ("bpf_current_task_under_cgroup", "bpf_current_task_under_cgroup_proto"),
+    ("bpf_perf_event_read_value", "bpf_perf_event_read_value_proto"),
+    ("bpf_send_signal", "bpf_send_signal_proto"),
+    ("bpf_send_signal_thread", "bpf_send_signal_thread_proto"),
+    ("bpf_get_task_stack", "bpf_get_task_stack_proto"),
+    ("bpf_copy_from_user", "bpf_copy_from_user_proto"),
+    ("bpf_task_storage_get", "bpf_task_storage_get_proto"),
+    ("bpf_task_storage_delete", "bpf_task_storage_delete_proto"),
+    ("bpf_get_branch_snapshot", "bpf_get_branch_snapshot_proto"),
+    ("bpf_find_vma", "bpf_find_vma_proto"),
+    ("bpf_copy_from_user_task", "bpf_copy_from_user_task_proto"),
+];
+
+/// `bpf_base_func_proto` of 6.18 for the helpers of [`BASE_FUNC_PROTOS_618`]
+/// (privileged loaders only: CAP_PERFMON).
+fn base_func_proto_618(env: &Env<'_>, id: i32) -> Option<&'static FuncProto> {
+    if !env.privileged {
+        return None;
+    }
+    let name = helper_name(id)?;
+    let (_, proto) = BASE_FUNC_PROTOS_618.iter().find(|(h, _)| *h == name)?;
+    crate::platform::protos::proto_by_name(proto)
 }

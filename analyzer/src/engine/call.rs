@@ -17,7 +17,7 @@ use crate::platform::protos::{
     ArgBase, ArgType, FuncProto, RetBase, TypeFlags as PF, func_proto_alternatives,
     privileged_condition,
 };
-use crate::platform::{MapType, helper_name};
+use crate::platform::{MapType, ProgType, helper_name};
 use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
 
 /// `BPF_MAX_VAR_SIZ`.
@@ -55,8 +55,22 @@ fn func_name(id: i32) -> &'static str {
 
 /// Whether a condition on a `*_func_proto` path holds for this program and
 /// a root loader; `None` when it cannot be decided offline.
+/// Conditions of 6.12's `*_func_proto` paths that do not hold on the
+/// recorded 6.18 kernel (its configuration, probed by loading a call of
+/// each helper for each program type): `bpf_override_return`,
+/// `bpf_probe_write_user` and the `bpf_lwt_seg6_*` helpers are refused
+/// there ("program of this type cannot use helper").
+const RECORDED_KERNEL_OFF: &[&str] = &[
+    "CONFIG_BPF_KPROBE_OVERRIDE",
+    "IS_ENABLED(CONFIG_IPV6_SEG6_BPF)",
+    "security_locked_down(LOCKDOWN_BPF_WRITE_USER) >= 0",
+];
+
 fn prog_condition(env: &Env<'_>, c: &str) -> Option<bool> {
     use crate::platform::AttachType as A;
+    if RECORDED_KERNEL_OFF.contains(&c) {
+        return Some(false);
+    }
     if privileged_condition(c) {
         return Some(true);
     }
@@ -102,7 +116,11 @@ pub fn check_helper_call(
             "function calls are not allowed while holding a lock"
         );
     }
-    let alts = func_proto_alternatives(env.prog_type, id);
+    let alts = if cgroup_retval_refused(env, id) {
+        &[]
+    } else {
+        func_proto_alternatives(env.prog_type, id)
+    };
     if alts.is_empty() && base_func_proto_618(env, id).is_none() {
         bail_reject!(
             "BPF402",
@@ -1667,8 +1685,14 @@ const BASE_FUNC_PROTOS_618: &[(&str, &str)] = &[
     ("bpf_get_current_uid_gid", "bpf_get_current_uid_gid_proto"),
     ("bpf_get_current_comm", "bpf_get_current_comm_proto"),
     ("bpf_perf_event_read", "bpf_perf_event_read_proto"),
-    ("bpf_current_task_under_cgroup", "bpf_current_task_under_cgroup_proto"),
-    ("bpf_perf_event_read_value", "bpf_perf_event_read_value_proto"),
+    (
+        "bpf_current_task_under_cgroup",
+        "bpf_current_task_under_cgroup_proto",
+    ),
+    (
+        "bpf_perf_event_read_value",
+        "bpf_perf_event_read_value_proto",
+    ),
     ("bpf_send_signal", "bpf_send_signal_proto"),
     ("bpf_send_signal_thread", "bpf_send_signal_thread_proto"),
     ("bpf_get_task_stack", "bpf_get_task_stack_proto"),
@@ -1689,4 +1713,37 @@ fn base_func_proto_618(env: &Env<'_>, id: i32) -> Option<&'static FuncProto> {
     let name = helper_name(id)?;
     let (_, proto) = BASE_FUNC_PROTOS_618.iter().find(|(h, _)| *h == name)?;
     crate::platform::protos::proto_by_name(proto)
+}
+
+/// `cgroup_common_func_proto`'s switch on `expected_attach_type` for
+/// `bpf_get_retval`/`bpf_set_retval` (its `case`s are not in our generated
+/// path conditions): no proto for these attach types.
+fn cgroup_retval_refused(env: &Env<'_>, id: i32) -> bool {
+    use crate::platform::AttachType as A;
+    // bpf_prog_load_fixup_attach_type: cgroup_sock programs loaded without
+    // one get BPF_CGROUP_INET_SOCK_CREATE.
+    let default = if env.prog_type == ProgType::CgroupSock {
+        A::CgroupInetSockCreate
+    } else {
+        A::CgroupInetIngress
+    };
+    matches!(helper_name(id), Some("bpf_get_retval" | "bpf_set_retval"))
+        && matches!(
+            env.prog.attach_type.unwrap_or(default),
+            A::CgroupInetIngress
+                | A::CgroupInetEgress
+                | A::CgroupSockOps
+                | A::CgroupUdp4Recvmsg
+                | A::CgroupUdp6Recvmsg
+                | A::CgroupUnixRecvmsg
+                | A::CgroupInet4Getpeername
+                | A::CgroupInet6Getpeername
+                | A::CgroupUnixGetpeername
+                | A::CgroupInet4Getsockname
+                | A::CgroupInet6Getsockname
+                | A::CgroupUnixGetsockname
+        )
+        && func_proto_alternatives(env.prog_type, id)
+            .iter()
+            .all(|a| a.via.contains(&"cgroup_common_func_proto"))
 }

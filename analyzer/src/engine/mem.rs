@@ -299,6 +299,7 @@ fn check_mem_access_inner(
                                 r.id = env.new_id();
                                 r
                             }
+                            CtxRegType::TpBuffer => RegState::pointer(BaseType::TpBuffer),
                             CtxRegType::BtfId {
                                 struct_name,
                                 or_null,
@@ -328,12 +329,6 @@ fn check_mem_access_inner(
                                 }
                                 r
                             }
-                            other => {
-                                return Err(unsupported(
-                                    idx,
-                                    format!("ctx field of type {other:?}"),
-                                ));
-                            }
                         };
                         st.cur_mut().regs[v] = nr;
                         if acc.reg_type == CtxRegType::Scalar && sz < 8 {
@@ -342,6 +337,36 @@ fn check_mem_access_inner(
                         return Ok(());
                     }
                 }
+            }
+        }
+        BaseType::TpBuffer => {
+            // check_tp_buffer_access (__check_buffer_access): a constant,
+            // non-negative offset; the upper bound is checked at attach
+            // time against the tracepoint's writable size.
+            if off < 0 {
+                bail_reject!(
+                    "BPF304",
+                    idx,
+                    "R{} invalid tracepoint buffer access: off={}, size={}",
+                    regno,
+                    off,
+                    sz
+                );
+            }
+            if !reg.var.is_const() || reg.var.var_off.value != 0 {
+                bail_reject!(
+                    "BPF304",
+                    idx,
+                    "R{} invalid variable buffer offset: off={}, var_off={}",
+                    regno,
+                    off,
+                    crate::state::print::tnum_strn(reg.var.var_off)
+                );
+            }
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
         BaseType::FlowKeys => {

@@ -198,8 +198,8 @@ pub fn check_helper_call(
             ),
         ));
     }
-    if func_name(id) == "bpf_tail_call" && st.frames.len() > 1 {
-        return Err(unsupported(idx, "tail calls from bpf-to-bpf subprograms"));
+    if func_name(id) == "bpf_tail_call" && st.frames.iter().any(|f| f.in_callback_fn) {
+        return Err(unsupported(idx, "tail calls from callbacks"));
     }
     if func_name(id) == "bpf_tail_call" {
         super::explore::check_reference_leak(st, idx, "tail_call")?;

@@ -1210,6 +1210,23 @@ pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
         frame: usize,
         depth: i64,
     ) -> Result<(), Stop> {
+        // Tail calls in a subprogram unwind only its own frame: the
+        // callers' stack must stay below 256 bytes (32 tail calls * 256 =
+        // 8k at worst).
+        let has_tail_call = (s..end_of(s)).any(|i| {
+            matches!(
+                env.insns.get(i),
+                Some(Some(Ok(Insn::Call(CallKind::Helper(12)))))
+            )
+        });
+        if s != 0 && has_tail_call && depth >= 256 {
+            bail_reject!(
+                "BPF604",
+                s,
+                "tail_calls are not allowed when call stack of previous frames is {} bytes. Too large",
+                depth
+            );
+        }
         let own = env.stack_depth.get(&s).copied().unwrap_or(0) as i64;
         let depth = depth + ((own + 15) / 16) * 16;
         if depth > MAX_BPF_STACK as i64 {

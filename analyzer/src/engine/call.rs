@@ -289,6 +289,9 @@ pub fn check_helper_call(
         "bpf_for_each_map_elem" => {
             push_callback_call(env, st, idx, &meta, CallbackKind::MapElem)?;
         }
+        "bpf_find_vma" => {
+            push_callback_call(env, st, idx, &meta, CallbackKind::FindVma)?;
+        }
         _ => {}
     }
     // Reset caller-saved registers.
@@ -449,6 +452,8 @@ enum CallbackKind {
     Loop,
     /// `set_map_elem_callback_state`: `cb(map, key, value, ctx)`.
     MapElem,
+    /// `set_find_vma_callback_state`: `cb(task, vma, ctx)`.
+    FindVma,
 }
 
 /// `push_callback_call`: the callback body is explored later as a new
@@ -515,6 +520,23 @@ fn push_callback_call(
             callee.regs[2] = key;
             callee.regs[3] = value;
             callee.regs[4] = caller.regs[3].clone();
+        }
+        CallbackKind::FindVma => {
+            callee.regs[1] = caller.regs[1].clone();
+            let btf = crate::object::btf::bundled_vmlinux_btf()
+                .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+            let Some(vma) =
+                btf.find_by_name_kind("vm_area_struct", crate::object::btf::BtfKind::Struct)
+            else {
+                return Err(unsupported(
+                    idx,
+                    "struct vm_area_struct not in the kernel BTF",
+                ));
+            };
+            let mut r2 = RegState::pointer(BaseType::BtfId);
+            r2.btf_id = vma;
+            callee.regs[2] = r2;
+            callee.regs[3] = caller.regs[4].clone();
         }
     }
     cb.frames.push(callee);
@@ -721,7 +743,6 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
 fn is_special_helper(name: &str) -> bool {
     const SPECIAL: &[&str] = &[
         "bpf_timer_set_callback",
-        "bpf_find_vma",
         "bpf_user_ringbuf_drain",
         "bpf_snprintf",
         "bpf_set_retval",

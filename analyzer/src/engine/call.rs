@@ -961,17 +961,7 @@ fn check_func_arg(
                 );
             }
             super::mem::check_ptr_off_reg(idx, regno, &reg)?;
-            if t.flags.contains(PF::OBJ_RELEASE) {
-                if reg.ref_obj_id == 0 {
-                    bail_reject!(
-                        "BPF502",
-                        idx,
-                        "R{} must be referenced when passed to release function",
-                        regno
-                    );
-                }
-                meta.release_ref = Some(reg.ref_obj_id);
-            }
+            note_arg_ref(idx, regno, &reg, t.flags.contains(PF::OBJ_RELEASE), meta)?;
         }
         ArgBase::PtrToSpinLock => {
             if reg.base == BaseType::BtfId {
@@ -1052,19 +1042,7 @@ fn check_func_arg(
                 ));
             }
             super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
-            if release {
-                if reg.ref_obj_id == 0 {
-                    bail_reject!(
-                        "BPF502",
-                        idx,
-                        "R{} must be referenced when passed to release function",
-                        regno
-                    );
-                }
-                meta.release_ref = Some(reg.ref_obj_id);
-            } else if reg.ref_obj_id != 0 {
-                meta.ref_obj_id = Some(reg.ref_obj_id);
-            }
+            note_arg_ref(idx, regno, &reg, release, meta)?;
         }
         ArgBase::PtrToBtfIdSockCommon => {
             expect(
@@ -1077,19 +1055,7 @@ fn check_func_arg(
                 ],
                 "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
             )?;
-            if t.flags.contains(PF::OBJ_RELEASE) {
-                if reg.ref_obj_id == 0 {
-                    bail_reject!(
-                        "BPF502",
-                        idx,
-                        "R{} must be referenced when passed to release function",
-                        regno
-                    );
-                }
-                meta.release_ref = Some(reg.ref_obj_id);
-            } else if reg.ref_obj_id != 0 {
-                meta.ref_obj_id = Some(reg.ref_obj_id);
-            }
+            note_arg_ref(idx, regno, &reg, t.flags.contains(PF::OBJ_RELEASE), meta)?;
         }
         ArgBase::KptrXchgDest => {
             if reg.base == BaseType::BtfId {
@@ -1123,15 +1089,7 @@ fn check_func_arg(
             if let Some(k) = &meta.kptr {
                 super::kptr::map_kptr_match_type(idx, k, &reg, regno)?;
             }
-            if reg.ref_obj_id == 0 {
-                bail_reject!(
-                    "BPF502",
-                    idx,
-                    "R{} must be referenced when passed to release function",
-                    regno
-                );
-            }
-            meta.release_ref = Some(reg.ref_obj_id);
+            note_arg_ref(idx, regno, &reg, true, meta)?;
         }
         ArgBase::PtrToBtfId if !t.flags.contains(PF::OBJ_RELEASE) => {
             // btf_ptr_types, then btf_struct_ids_match against arg_btf_id.
@@ -1767,4 +1725,30 @@ fn cgroup_retval_refused(env: &Env<'_>, id: i32) -> bool {
         && func_proto_alternatives(env.prog_type, id)
             .iter()
             .all(|a| a.via.contains(&"cgroup_common_func_proto"))
+}
+
+/// The reference an argument carries: a release function's argument must
+/// hold one (`meta->release_regno`); any other referenced argument is
+/// remembered (`meta->ref_obj_id`) so that a pointer cast's result shares it.
+fn note_arg_ref(
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    release: bool,
+    meta: &mut Meta,
+) -> Result<(), Stop> {
+    if release {
+        if reg.ref_obj_id == 0 {
+            bail_reject!(
+                "BPF502",
+                idx,
+                "R{} must be referenced when passed to release function",
+                regno
+            );
+        }
+        meta.release_ref = Some(reg.ref_obj_id);
+    } else if reg.ref_obj_id != 0 {
+        meta.ref_obj_id = Some(reg.ref_obj_id);
+    }
+    Ok(())
 }

@@ -558,8 +558,10 @@ fn is_state_visited(
             e.insn == idx && e.kind == "kfunc" && super::kfunc::is_iter_next_kfunc(&e.name)
         });
     if let Some(list) = explored.get_mut(&idx) {
-        let mut k = 0;
-        while k < list.len() {
+        // Newest first, as the kernel's list (new states go to its head).
+        let mut k = list.len();
+        while k > 0 {
+            k -= 1;
             let c = list[k];
             let old = &ckpts[c];
             if old.branches > 0 {
@@ -632,9 +634,7 @@ fn is_state_visited(
                 3
             };
             if old.miss_cnt > old.hit_cnt * n + n {
-                list.swap_remove(k);
-            } else {
-                k += 1;
+                list.remove(k);
             }
         }
     }

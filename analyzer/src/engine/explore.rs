@@ -170,6 +170,8 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
     let mut pending: Vec<Path> = Vec::new();
     let mut counters = Counters::default();
     let mut live_states: u64 = 0;
+    env.path_start = start;
+    env.path_entry = init.frames.last().map(|f| f.regs.to_vec()).unwrap_or_default();
     let mut path = Some(Path {
         idx: start,
         st: init,
@@ -301,7 +303,10 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             if let Some((target, other)) = env.pushed.take() {
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
+                let cur = super::obligation::push_fork(&env.decisions, idx, false);
+                env.decisions = super::obligation::push_fork(&env.decisions, idx, true);
                 push_path(env, &mut pending, idx, target, other)?;
+                env.decisions = cur;
             }
             if let (Insn::Jmp { off, .. }, Next::Go(n)) = (insn, &next) {
                 let taken = *n as i64 == idx as i64 + off as i64 + 1 && *n != idx + 1;

@@ -201,11 +201,8 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
     let ob = fail.obligation.as_ref();
     let (insn_off, kind) = access_words(prog, at, ob);
     let regno = ob.map(|o| o.regno).or_else(|| pointer_reg(prog, at));
-    let Some(regno) = regno else {
-        return Proof::Unknown {
-            reason: "the failing instruction names no pointer register".to_string(),
-        };
-    };
+    let goal = if regno.is_none() { Goal::Rule } else { goal };
+    let regno = regno.unwrap_or(1);
     let val = rp.regs.get(regno).cloned().unwrap_or(Val::Unknown);
     let size = ob.map_or(1, |o| o.size.max(1));
     let size_term = helper_size(prog, at, regno, &rp).unwrap_or_else(|| bv(size));
@@ -215,7 +212,9 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
         (Goal::NotNull, Val::Ptr(p)) => {
             Some(p.null.clone().unwrap_or_else(|| Bool::from_bool(false)))
         }
-        (Goal::Pointer, Val::Scalar(_)) => Some(Bool::from_bool(true)),
+        (Goal::Pointer, Val::Scalar(_) | Val::Unknown | Val::Uninit) => {
+            Some(Bool::from_bool(true))
+        }
         (Goal::Pointer, Val::Ptr(_)) => Some(Bool::from_bool(false)),
         (Goal::StackInit, Val::Ptr(p)) => stack_init_violation(&rp, p, insn_off, size),
         (Goal::Rule, _) => Some(Bool::from_bool(true)),
@@ -224,7 +223,13 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
     let Some(violation) = violation else {
         return Proof::Unknown {
             reason: format!(
-                "r{regno} at the failing instruction is a value the replay does not model"
+                "r{regno} at the failing instruction is a value the replay does not model ({})",
+                match &val {
+                    Val::Uninit => "uninitialized".to_string(),
+                    Val::Unknown => "unknown".to_string(),
+                    Val::Scalar(_) => "a scalar".to_string(),
+                    Val::Ptr(p) => format!("a pointer to {:?}", p.base),
+                }
             ),
         };
     };
@@ -374,7 +379,7 @@ fn stack_init_violation(rp: &Replayed, p: &Ptr, insn_off: i64, size: u64) -> Opt
     };
     let off = {
         use z3::ast::Ast;
-        p.off.bvadd(BV::from_i64(insn_off, 64)).simplify().as_i64()?
+        p.off.bvadd(BV::from_i64(insn_off, 64)).simplify().as_u64()? as i64
     };
     let init = rp.stack_init.get(&uid);
     let missing = (0..size as i64).any(|k| !init.is_some_and(|s| s.contains(&(off + k))));

@@ -554,7 +554,12 @@ impl<'a> Replayer<'a> {
                     }
                 }
                 CtxRegType::Packet => Val::Ptr(Ptr {
-                    base: Base::Pkt(g),
+                    base: {
+                        // The packet has a length even when data_end is
+                        // never read.
+                        self.pkt_len(g);
+                        Base::Pkt(g)
+                    },
                     off: bv(0),
                     null: None,
                 }),

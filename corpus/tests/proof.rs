@@ -103,6 +103,13 @@ fn run(jobs: Vec<(PathBuf, Vec<(String, u32)>)>) -> Split {
                                         sp.no_code.push(who.clone());
                                     }
                                     let r = explain_failure(&obj, p, &out);
+                                    if std::env::var_os("BPFPROOF_SHOW_PROOFS").is_some() {
+                                        eprintln!(
+                                            "{who}: {} => {:?}",
+                                            f.map_or("", |f| f.message.as_str()),
+                                            r.proof
+                                        );
+                                    }
                                     match &r.proof {
                                         Proof::NotMemory => sp.not_memory += 1,
                                         Proof::Counterexample(c) => {

@@ -1035,11 +1035,19 @@ pub(super) const MAX_CALL_FRAMES: usize = 8;
 /// (BTF `FUNC` with global linkage): the kernel verifies those on their own,
 /// with their BTF argument types.
 pub(super) fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
-    let Some(btf) = env.obj.btf.as_ref() else {
+    is_global_subprog_of(env.obj, env.prog, start)
+}
+
+/// [`is_global_subprog`] from the object and program alone.
+pub(crate) fn is_global_subprog_of(
+    obj: &crate::object::Object,
+    prog: &crate::object::Program,
+    start: usize,
+) -> bool {
+    let Some(btf) = obj.btf.as_ref() else {
         return false;
     };
-    if env
-        .prog
+    if prog
         .subprogs
         .iter()
         .any(|s| s.start == start && (s.hidden || !s.global))
@@ -1047,7 +1055,7 @@ pub(super) fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
         // libbpf loads hidden and static functions with static BTF linkage.
         return false;
     }
-    env.prog
+    prog
         .func_info
         .iter()
         .filter(|f| f.insn == start)

@@ -59,6 +59,7 @@ mod precision;
 pub mod prune;
 mod regs;
 
+pub(crate) use explore::is_global_subprog_of;
 use crate::object::{Object, Program};
 use std::time::Instant;
 

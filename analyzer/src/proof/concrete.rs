@@ -30,6 +30,8 @@ pub struct Access<'a> {
     pub null: bool,
     /// The kernel's message.
     pub message: &'a str,
+    /// The pointer is a `pkt_meta` one: the bound is the metadata area.
+    pub meta: bool,
 }
 
 /// Names of the constants a term mentions (bounded walk of the DAG).
@@ -70,7 +72,7 @@ pub fn counterexample(a: &Access<'_>, rp: &Replayed, val: &Val, model: &Model) -
     let mut mentioned = HashSet::new();
     if let Val::Ptr(p) = val {
         consts_in(&Dynamic::from_ast(&p.off), &mut mentioned);
-        if let Some(n) = &p.null {
+        if let (true, Some(n)) = (a.null, &p.null) {
             consts_in(&Dynamic::from_ast(n), &mut mentioned);
         }
     }
@@ -104,7 +106,7 @@ pub fn counterexample(a: &Access<'_>, rp: &Replayed, val: &Val, model: &Model) -
         .take(6)
     {
         if let Some(v) = eval_u64(model, &i.term) {
-            if a.null && i.name.contains("NULL") {
+            if i.name.contains("NULL") {
                 if v == 1 {
                     let what = i.name.replace(" returns NULL", " returning NULL");
                     words.push(what.replace(" is NULL", " being NULL"));
@@ -137,19 +139,17 @@ pub fn counterexample(a: &Access<'_>, rp: &Replayed, val: &Val, model: &Model) -
                         .get(&g)
                         .and_then(|l| eval_u64(model, l))
                         .unwrap_or(0);
-                    if o < 0 {
-                        let meta = rp
-                            .pkt_meta
-                            .get(&g)
-                            .and_then(|l| eval_u64(model, l))
-                            .unwrap_or(0);
-                        if a.message.contains("pkt_meta") || meta > 0 {
-                            format!(
-                                "{what} reaches bytes {o}..{end} around data, outside the {meta}-byte metadata"
-                            )
-                        } else {
-                            format!("{what} reaches bytes {o}..{end}, before the packet start")
-                        }
+                    let meta = rp
+                        .pkt_meta
+                        .get(&g)
+                        .and_then(|l| eval_u64(model, l))
+                        .unwrap_or(0);
+                    if a.meta {
+                        format!(
+                            "{what} reaches bytes {o}..{end} relative to data, outside the {meta}-byte metadata area (bytes -{meta}..0)"
+                        )
+                    } else if o < 0 {
+                        format!("{what} reaches bytes {o}..{end}, before the packet start")
                     } else {
                         format!("{what} reaches bytes {o}..{end} of the packet, past data_end ({len})")
                     }

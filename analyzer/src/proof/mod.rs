@@ -127,7 +127,6 @@ fn goal(f: &Finding, fail: &Failure) -> Option<Goal> {
         Goal::Pointer
     } else if m.contains("invalid read from stack")
         || m.contains("invalid indirect read from stack")
-        || m.contains("invalid size of register fill")
     {
         Goal::StackInit
     } else if f.code == "BPF304"
@@ -138,6 +137,8 @@ fn goal(f: &Finding, fail: &Failure) -> Option<Goal> {
         || m.contains("modified ctx ptr")
         || m.contains("variable ctx access")
         || m.contains("read-only")
+        || m.contains("forbidden")
+        || m.contains("register fill")
         || m.contains("invalid mem access")
         || fail.obligation.is_none()
     {
@@ -276,6 +277,7 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
                     goal_rule: matches!(goal, Goal::Rule | Goal::Pointer | Goal::StackInit),
                     null: goal == Goal::NotNull,
                     message: &f.message,
+                    meta: ob.is_some_and(|o| o.base.starts_with("pkt_meta")),
                     obj,
                 },
                 &rp,
@@ -286,7 +288,15 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
         SatResult::Unsat => {
             let core = solver.get_unsat_core();
             let in_core = |t: &Bool| core.iter().any(|c| c == t);
-            let infeasible = !in_core(&v);
+            // The path alone may be impossible (cores are not minimal).
+            let infeasible =
+                !in_core(&v) || solver.check_assumptions(&trackers) == SatResult::Unsat;
+            let core = if infeasible && in_core(&v) {
+                solver.get_unsat_core()
+            } else {
+                core
+            };
+            let in_core = |t: &Bool| core.iter().any(|c| c == t);
             let checks: Vec<usize> = rp
                 .constraints
                 .iter()
@@ -427,7 +437,17 @@ fn imprecision(
             infeasible,
         };
     }
-    let loss = rp.loss.get(regno).copied().flatten();
+    // Where the bound was lost: the accessed register's history, then the
+    // registers the decisive checks compared (a spill and fill first).
+    let mut cands: Vec<Loss> = rp.loss.get(regno).copied().flatten().into_iter().collect();
+    for k in rp.constraints.iter().filter(|k| checks.contains(&k.insn)) {
+        cands.extend(k.losses.iter().copied());
+    }
+    let loss = cands
+        .iter()
+        .copied()
+        .find(|l| matches!(l, Loss::Fill(_)))
+        .or_else(|| cands.first().copied());
     let checked_other = checks.iter().any(|&c| {
         rp.constraints
             .iter()

@@ -106,6 +106,8 @@ pub struct Constraint {
     pub cond: Bool,
     /// The registers compared.
     pub regs: Vec<u8>,
+    /// Their loss events when compared.
+    pub losses: Vec<Loss>,
 }
 
 /// Why a value's bounds may be lost to the kernel (for imprecision
@@ -345,9 +347,41 @@ impl<'a> Replayer<'a> {
             }
             _ => {
                 let id = self.id();
-                ptr(Base::Opaque(id))
+                Val::Ptr(Ptr {
+                    base: Base::Opaque(id),
+                    off: BV::from_i64(r.off as i64, 64),
+                    null: Some(Bool::fresh_const("null")),
+                })
             }
         }
+    }
+
+    /// Every value pointing into `base` (all frames, spills) becomes
+    /// unknown: the kernel invalidates them (released references, packet
+    /// pointers after a helper that changes packet data).
+    fn invalidate(&mut self, pred: impl Fn(Base) -> bool) {
+        let bad = |v: &Val| matches!(v, Val::Ptr(p) if pred(p.base));
+        for f in &mut self.frames {
+            for r in f.regs.iter_mut() {
+                if bad(r) {
+                    *r = Val::Unknown;
+                }
+            }
+        }
+        for m in self.spills.values_mut() {
+            for v in m.values_mut() {
+                if bad(v) {
+                    *v = Val::Unknown;
+                }
+            }
+        }
+    }
+
+    /// Packet data may have changed: a new packet, old pointers invalid.
+    fn new_packet(&mut self) {
+        self.pkt_gen += 1;
+        self.invalidate(|b| matches!(b, Base::Pkt(_)));
+        self.ctx_vals.clear();
     }
 
     fn store_stack(&mut self, uid: u32, off: i64, n: u32, v: &Val) {
@@ -581,10 +615,13 @@ impl<'a> Replayer<'a> {
                 }
                 other => {
                     let id = self.id();
+                    // Whether the kernel types it `_or_null` or not, a
+                    // comparison with NULL is a question about the input.
+                    let _ = other;
                     Val::Ptr(Ptr {
                         base: Base::Opaque(id),
                         off: bv(0),
-                        null: other.may_be_null().then(|| {
+                        null: Some({
                             let b = Bool::fresh_const("null");
                             self.inputs.push(Input {
                                 name: format!("ctx+{off} is NULL (insn {idx})"),
@@ -674,8 +711,7 @@ impl<'a> Replayer<'a> {
             }
             Some(RetBase::Void) => Val::Uninit,
             Some(base) => {
-                let maybe_null = proto.is_some_and(|p| p.ret.flags.contains(TypeFlags::PTR_MAYBE_NULL));
-                let null = maybe_null.then(|| {
+                let null = Some({
                     let b = Bool::fresh_const("null");
                     self.inputs.push(Input {
                         name: format!("{name}() returns NULL at insn {idx}"),
@@ -707,8 +743,18 @@ impl<'a> Replayer<'a> {
                 })
             }
         };
+        if let Some(p) = proto {
+            for (i, a) in p.args.iter().enumerate() {
+                if a.flags.contains(TypeFlags::OBJ_RELEASE)
+                    && let Val::Ptr(ptr) = self.reg(i as u8 + 1)
+                {
+                    let b = ptr.base;
+                    self.invalidate(|x| x == b);
+                }
+            }
+        }
         if crate::cfg::subprogs::bpf_helper_changes_pkt_data(id) {
-            self.pkt_gen += 1;
+            self.new_packet();
         }
         for r in 1..=5 {
             self.set(r, Val::Uninit, None);
@@ -1006,10 +1052,12 @@ pub fn replay(
                     if let Src::Reg(s) = src {
                         regs.push(s);
                     }
+                    let losses = regs.iter().filter_map(|&k| r.loss_of(k)).collect();
                     r.constraints.push(Constraint {
                         insn: idx,
                         cond: if taken { c } else { c.not() },
                         regs,
+                        losses,
                     });
                 }
                 idx = if taken {
@@ -1174,6 +1222,35 @@ pub fn replay(
                 }
                 idx += 1;
             }
+            Insn::Call(CallKind::Local(imm))
+                if crate::engine::is_global_subprog_of(
+                    obj,
+                    prog,
+                    (idx as i64 + imm as i64 + 1) as usize,
+                ) =>
+            {
+                // A global function is verified on its own: for the
+                // caller, a call that returns a number and may write
+                // through its pointer arguments.
+                let target = (idx as i64 + imm as i64 + 1) as usize;
+                for k in 1..=5u8 {
+                    if let Val::Ptr(p) = r.reg(k) {
+                        match p.base {
+                            Base::Stack(uid) => r.havoc_stack(uid, None, None),
+                            b => r.havoc_base(b),
+                        }
+                    }
+                }
+                if r.may_change_pkt_data(target) {
+                    r.new_packet();
+                }
+                let v = r.fresh(format!("global function result at insn {idx}"), 64);
+                for k in 1..=5 {
+                    r.set(k, Val::Uninit, None);
+                }
+                r.set(0, Val::Scalar(v), None);
+                idx += 1;
+            }
             Insn::Call(CallKind::Local(imm)) => {
                 let target = (idx as i64 + imm as i64 + 1) as usize;
                 let mut f = r.new_frame(Some(idx), false);
@@ -1214,6 +1291,7 @@ pub fn replay(
                                     insn: idx,
                                     cond: i.bvult(&n32),
                                     regs: vec![1],
+                                    losses: Vec::new(),
                                 });
                             }
                             f.regs[1] = Val::Scalar(i);
@@ -1293,6 +1371,7 @@ pub fn replay(
                             insn: idx,
                             cond: v.eq(bv(0)).not(),
                             regs: vec![0],
+                            losses: Vec::new(),
                         });
                         r.set(0, Val::Scalar(v), None);
                     }
@@ -1331,6 +1410,42 @@ pub fn replay(
 }
 
 impl Replayer<'_> {
+    /// A function starting at `start`, or one it calls, calls a helper
+    /// that changes packet data.
+    fn may_change_pkt_data(&self, start: usize) -> bool {
+        let mut starts: Vec<usize> = self.prog.subprogs.iter().map(|s| s.start).collect();
+        starts.sort_unstable();
+        let end_of = |s: usize| {
+            starts
+                .iter()
+                .copied()
+                .find(|&x| x > s)
+                .unwrap_or(self.insns.len())
+        };
+        let mut seen = vec![start];
+        let mut todo = vec![start];
+        while let Some(s) = todo.pop() {
+            for i in s..end_of(s) {
+                match self.insns.get(i) {
+                    Some(Some(Ok(Insn::Call(CallKind::Helper(id)))))
+                        if crate::cfg::subprogs::bpf_helper_changes_pkt_data(*id) =>
+                    {
+                        return true;
+                    }
+                    Some(Some(Ok(Insn::Call(CallKind::Local(imm))))) => {
+                        let t = (i as i64 + *imm as i64 + 1) as usize;
+                        if !seen.contains(&t) {
+                            seen.push(t);
+                            todo.push(t);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
+    }
+
     /// `BPF_EXIT` from a called frame: where the path goes on.
     fn exit(&mut self) -> Result<usize, ReplayError> {
         if self.frames.len() == 1 {

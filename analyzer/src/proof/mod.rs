@@ -160,7 +160,9 @@ fn access_words(prog: &Program, at: usize, ob: Option<&Obligation>) -> (i64, &'s
         ))) => *off as i64,
         _ => 0,
     };
+    let atomic = matches!(insns.get(at), Some(Some(Ok(Insn::Atomic { .. }))));
     let kind = match ob.map(|o| o.kind) {
+        _ if atomic => "atomic access",
         Some(ObligationKind::Read) => "read",
         Some(ObligationKind::Write) => "write",
         Some(ObligationKind::HelperMem) => "helper access",
@@ -261,6 +263,13 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
                     ),
                 };
             }
+            // A more telling packet: the longest one that still fails.
+            if let (Goal::Bounds, Val::Ptr(p)) = (goal, &val)
+                && let Base::Pkt(g) = p.base
+                && let Some(len) = rp.pkt_len.get(&g)
+            {
+                maximize(&solver, &assumptions, len, 0xffff);
+            }
             let Some(model) = solver.get_model() else {
                 return Proof::Unknown {
                     reason: "Z3 gave no model".to_string(),
@@ -310,6 +319,31 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
             reason: format!("Z3 gave up (time limit {TIMEOUT_MS} ms)"),
         },
     }
+}
+
+/// Leaves `solver` with a model where `t` is as large as it can be (up to
+/// `max`), by binary search; the last check is satisfiable.
+fn maximize(solver: &Solver, assumptions: &[Bool], t: &BV, max: u64) {
+    let (mut lo, mut hi) = (0u64, max);
+    let mut best = None;
+    while lo <= hi {
+        let mid = lo + (hi - lo) / 2;
+        let mut a = assumptions.to_vec();
+        a.push(t.bvuge(bv(mid)));
+        if solver.check_assumptions(&a) == SatResult::Sat {
+            best = Some(mid);
+            lo = mid + 1;
+        } else if mid == 0 {
+            break;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mut a = assumptions.to_vec();
+    if let Some(b) = best {
+        a.push(t.bvuge(bv(b)));
+    }
+    let _ = solver.check_assumptions(&a);
 }
 
 fn bv(v: u64) -> BV {

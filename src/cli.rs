@@ -596,10 +596,7 @@ fn cmd_check(
             let prove_summary = (prove && out.verdict == engine::Verdict::Accept).then(|| {
                 let s = bpfproof_analyzer::proof::prove_accepted(&obj, p, &out);
                 for r in &s.refuted {
-                    eprintln!(
-                        "bpfproof: INTERNAL SOUNDNESS BUG: {name}: {}: {r}",
-                        p.name
-                    );
+                    eprintln!("bpfproof: INTERNAL SOUNDNESS BUG: {name}: {}: {r}", p.name);
                 }
                 serde_json::to_value(&s).unwrap_or_default()
             });

@@ -171,7 +171,11 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
     let mut counters = Counters::default();
     let mut live_states: u64 = 0;
     env.path_start = start;
-    env.path_entry = init.frames.last().map(|f| f.regs.to_vec()).unwrap_or_default();
+    env.path_entry = init
+        .frames
+        .last()
+        .map(|f| f.regs.to_vec())
+        .unwrap_or_default();
     let mut path = Some(Path {
         idx: start,
         st: init,
@@ -1055,19 +1059,15 @@ pub(crate) fn is_global_subprog_of(
         // libbpf loads hidden and static functions with static BTF linkage.
         return false;
     }
-    prog
-        .func_info
-        .iter()
-        .filter(|f| f.insn == start)
-        .any(|f| {
-            matches!(
-                btf.type_by_id(f.type_id).map(|t| &t.kind),
-                Some(crate::object::btf::BtfTypeKind::Func {
-                    linkage: crate::object::btf::FuncLinkage::Global,
-                    ..
-                })
-            )
-        })
+    prog.func_info.iter().filter(|f| f.insn == start).any(|f| {
+        matches!(
+            btf.type_by_id(f.type_id).map(|t| &t.kind),
+            Some(crate::object::btf::BtfTypeKind::Func {
+                linkage: crate::object::btf::FuncLinkage::Global,
+                ..
+            })
+        )
+    })
 }
 
 /// `check_func_call` for a static function: a new frame with R1–R5 copied

@@ -59,8 +59,8 @@ mod precision;
 pub mod prune;
 mod regs;
 
-pub(crate) use explore::is_global_subprog_of;
 use crate::object::{Object, Program};
+pub(crate) use explore::is_global_subprog_of;
 use std::time::Instant;
 
 /// What the kernel would do with a program, as far as bpfproof can tell.
@@ -161,11 +161,21 @@ pub struct Outcome {
 /// Records a proved ctx or packet obligation with its path
 /// ([`CheckOptions::collect_proved`]); the first visit of an instruction
 /// only.
-fn record_proved(env: &mut env::Env<'_>, st: &crate::state::VerifierState, ob: obligation::Obligation) {
+fn record_proved(
+    env: &mut env::Env<'_>,
+    st: &crate::state::VerifierState,
+    ob: obligation::Obligation,
+) {
     if !env.collect_proved
         || env.proved.len() >= MAX_PROVED_RECORDED
-        || !matches!(ob.bound, obligation::Bound::Ctx | obligation::Bound::Packet { .. })
-        || env.proved.iter().any(|f| f.obligation.as_ref().is_some_and(|o| o.insn == ob.insn))
+        || !matches!(
+            ob.bound,
+            obligation::Bound::Ctx | obligation::Bound::Packet { .. }
+        )
+        || env
+            .proved
+            .iter()
+            .any(|f| f.obligation.as_ref().is_some_and(|o| o.insn == ob.insn))
     {
         return;
     }

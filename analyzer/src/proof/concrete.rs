@@ -144,14 +144,20 @@ pub fn counterexample(a: &Access<'_>, rp: &Replayed, val: &Val, model: &Model) -
                         .get(&g)
                         .and_then(|l| eval_u64(model, l))
                         .unwrap_or(0);
-                    if a.meta {
+                    if a.meta && meta == 0 {
+                        format!(
+                            "{what} reaches bytes {o}..{end} relative to data, but the metadata area before data is empty"
+                        )
+                    } else if a.meta {
                         format!(
                             "{what} reaches bytes {o}..{end} relative to data, outside the {meta}-byte metadata area (bytes -{meta}..0)"
                         )
                     } else if o < 0 {
                         format!("{what} reaches bytes {o}..{end}, before the packet start")
                     } else {
-                        format!("{what} reaches bytes {o}..{end} of the packet, past data_end ({len})")
+                        format!(
+                            "{what} reaches bytes {o}..{end} of the packet, past data_end ({len})"
+                        )
                     }
                 }
                 Base::Map { map, size, .. } => {

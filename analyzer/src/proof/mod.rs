@@ -172,11 +172,22 @@ fn access_words(prog: &Program, at: usize, ob: Option<&Obligation>) -> (i64, &'s
 }
 
 fn new_solver() -> Solver {
-    let s = Solver::new_for_logic("QF_BV").unwrap_or_else(Solver::new);
+    let s = Solver::new_for_logic("QF_BV").unwrap_or_default();
     let mut p = Params::new();
     p.set_u32("timeout", TIMEOUT_MS);
     s.set_params(&p);
     s
+}
+
+/// Starts Z3 in this thread (its context is created on first use) with a
+/// trivial query; returns the time it took in µs.
+pub fn warm_up() -> u64 {
+    let start = Instant::now();
+    let s = new_solver();
+    let x = BV::fresh_const("x", 64);
+    s.assert(x.bvugt(bv(1)));
+    let _ = s.check();
+    start.elapsed().as_micros() as u64
 }
 
 /// Runs the proof layer on a rejected program's first error.
@@ -215,9 +226,7 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
         (Goal::NotNull, Val::Ptr(p)) => {
             Some(p.null.clone().unwrap_or_else(|| Bool::from_bool(false)))
         }
-        (Goal::Pointer, Val::Scalar(_) | Val::Unknown | Val::Uninit) => {
-            Some(Bool::from_bool(true))
-        }
+        (Goal::Pointer, Val::Scalar(_) | Val::Unknown | Val::Uninit) => Some(Bool::from_bool(true)),
         (Goal::Pointer, Val::Ptr(_)) => Some(Bool::from_bool(false)),
         (Goal::StackInit, Val::Ptr(p)) => stack_init_violation(&rp, p, insn_off, size),
         (Goal::Rule, _) => Some(Bool::from_bool(true)),
@@ -423,7 +432,10 @@ fn stack_init_violation(rp: &Replayed, p: &Ptr, insn_off: i64, size: u64) -> Opt
     };
     let off = {
         use z3::ast::Ast;
-        p.off.bvadd(BV::from_i64(insn_off, 64)).simplify().as_u64()? as i64
+        p.off
+            .bvadd(BV::from_i64(insn_off, 64))
+            .simplify()
+            .as_u64()? as i64
     };
     let init = rp.stack_init.get(&uid);
     let missing = (0..size as i64).any(|k| !init.is_some_and(|s| s.contains(&(off + k))));
@@ -473,20 +485,26 @@ fn imprecision(
     }
     // Where the bound was lost: the accessed register's history, then the
     // registers the decisive checks compared (a spill and fill first).
-    let mut cands: Vec<Loss> = rp.loss.get(regno).copied().flatten().into_iter().collect();
+    let mut cands: Vec<Loss> = rp.loss.get(regno).cloned().unwrap_or_default();
     for k in rp.constraints.iter().filter(|k| checks.contains(&k.insn)) {
         cands.extend(k.losses.iter().copied());
     }
-    let loss = cands
-        .iter()
-        .copied()
-        .find(|l| matches!(l, Loss::Fill(_)))
-        .or_else(|| cands.first().copied());
+    let last_of = |f: fn(&Loss) -> bool| cands.iter().rev().copied().find(f);
     let checked_other = checks.iter().any(|&c| {
         rp.constraints
             .iter()
             .any(|k| k.insn == c && !k.regs.contains(&(regno as u8)))
     });
+    let loss = last_of(|l| matches!(l, Loss::Fill(_)))
+        .or_else(|| {
+            if checked_other {
+                last_of(|l| matches!(l, Loss::Copy(_)))
+            } else {
+                None
+            }
+        })
+        .or_else(|| last_of(|l| matches!(l, Loss::Trunc32(_))))
+        .or_else(|| last_of(|l| matches!(l, Loss::Load(_))));
     let (reason, help) = match (goal, loss) {
         (Goal::NotNull, _) => (
             format!(

@@ -136,7 +136,7 @@ impl Loss {
 #[derive(Clone)]
 struct Frame {
     regs: Vec<Val>,
-    loss: Vec<Option<Loss>>,
+    loss: Vec<Vec<Loss>>,
     uid: u32,
     callsite: Option<usize>,
     in_callback: bool,
@@ -146,8 +146,8 @@ struct Frame {
 pub struct Replayed {
     /// Registers of the innermost frame.
     pub regs: Vec<Val>,
-    /// Loss events per register.
-    pub loss: Vec<Option<Loss>>,
+    /// Loss events per register (most recent last).
+    pub loss: Vec<Vec<Loss>>,
     /// Path constraints in order.
     pub constraints: Vec<Constraint>,
     /// Side conditions that always hold (input ranges).
@@ -183,7 +183,9 @@ fn sext_imm(imm: i32) -> BV {
 
 fn as_const(b: &BV) -> Option<i64> {
     use z3::ast::Ast;
-    b.simplify().as_i64().or_else(|| b.simplify().as_u64().map(|u| u as i64))
+    b.simplify()
+        .as_i64()
+        .or_else(|| b.simplify().as_u64().map(|u| u as i64))
 }
 
 struct Replayer<'a> {
@@ -238,13 +240,22 @@ impl<'a> Replayer<'a> {
     }
 
     fn set(&mut self, r: u8, v: Val, loss: Option<Loss>) {
+        self.set_losses(r, v, loss.into_iter().collect());
+    }
+
+    fn set_losses(&mut self, r: u8, v: Val, mut loss: Vec<Loss>) {
+        loss.sort_by_key(|l| l.insn());
+        loss.dedup();
+        if loss.len() > 8 {
+            loss.drain(..loss.len() - 8);
+        }
         let f = self.cur();
         f.regs[r as usize] = v;
         f.loss[r as usize] = loss;
     }
 
-    fn loss_of(&self, r: u8) -> Option<Loss> {
-        self.frames.last().expect("a frame").loss[r as usize]
+    fn loss_of(&self, r: u8) -> Vec<Loss> {
+        self.frames.last().expect("a frame").loss[r as usize].clone()
     }
 
     fn new_frame(&mut self, callsite: Option<usize>, in_callback: bool) -> Frame {
@@ -258,7 +269,7 @@ impl<'a> Replayer<'a> {
         });
         Frame {
             regs,
-            loss: vec![None; 11],
+            loss: vec![Vec::new(); 11],
             uid,
             callsite,
             in_callback,
@@ -447,7 +458,10 @@ impl<'a> Replayer<'a> {
                 Some(b) => b.clone(),
                 None => {
                     let t = BV::fresh_const("stack", 8);
-                    self.stack.entry(uid).or_default().insert(off + k, t.clone());
+                    self.stack
+                        .entry(uid)
+                        .or_default()
+                        .insert(off + k, t.clone());
                     t
                 }
             };
@@ -533,7 +547,9 @@ impl<'a> Replayer<'a> {
                         }
                         Val::Scalar(bv(x))
                     }
-                    _ => Val::Scalar(self.fresh(format!("map value byte {o} at insn {idx}"), n * 8)),
+                    _ => {
+                        Val::Scalar(self.fresh(format!("map value byte {o} at insn {idx}"), n * 8))
+                    }
                 }
             }
             (Base::Map { map, .. }, _) => {
@@ -659,7 +675,8 @@ impl<'a> Replayer<'a> {
                 }
             }
             (Base::Ctx, Some(o)) => {
-                self.ctx_vals.retain(|&(co, _, _), _| co + 8 <= o || co >= o + n as i64);
+                self.ctx_vals
+                    .retain(|&(co, _, _), _| co + 8 <= o || co >= o + n as i64);
             }
             (b, _) => self.havoc_base(b),
         }
@@ -723,13 +740,18 @@ impl<'a> Replayer<'a> {
                 });
                 let rid = self.id();
                 let b = match (base, self.reg(1), self.reg(2)) {
-                    (RetBase::PtrToMapValue, Val::Ptr(Ptr { base: Base::MapPtr(m), .. }), _) => {
-                        Base::Map {
-                            id: rid,
-                            map: m,
-                            size: self.obj.maps.get(m as usize).map_or(0, |d| d.value_size),
-                        }
-                    }
+                    (
+                        RetBase::PtrToMapValue,
+                        Val::Ptr(Ptr {
+                            base: Base::MapPtr(m),
+                            ..
+                        }),
+                        _,
+                    ) => Base::Map {
+                        id: rid,
+                        map: m,
+                        size: self.obj.maps.get(m as usize).map_or(0, |d| d.value_size),
+                    },
                     (RetBase::PtrToMem, _, Val::Scalar(s)) if as_const(&s).is_some() => Base::Mem {
                         id: rid,
                         size: as_const(&s).unwrap_or(0) as u32,
@@ -766,18 +788,21 @@ impl<'a> Replayer<'a> {
         let d = self.reg(dst);
         let (s, s_loss) = match src {
             Src::Reg(r) => (self.reg(r), self.loss_of(r)),
-            Src::Imm(i) => (Val::Scalar(sext_imm(i)), None),
+            Src::Imm(i) => (Val::Scalar(sext_imm(i)), Vec::new()),
         };
         let d_loss = self.loss_of(dst);
-        let loss = if !is64 {
-            Some(Loss::Trunc32(idx))
-        } else {
-            match (op, src) {
-                (AluOp::Mov, Src::Reg(_)) => s_loss.or(Some(Loss::Copy(idx))),
-                (AluOp::Mov | AluOp::Movsx(_), _) => s_loss,
-                _ => latest(d_loss, s_loss),
+        let mut loss = match (op, src) {
+            (AluOp::Mov, Src::Reg(_)) if is64 => {
+                let mut l = s_loss;
+                l.push(Loss::Copy(idx));
+                l
             }
+            (AluOp::Mov | AluOp::Movsx(_), _) => s_loss,
+            _ => [d_loss, s_loss].concat(),
         };
+        if !is64 {
+            loss.push(Loss::Trunc32(idx));
+        }
         let v = match (op, &d, &s) {
             (AluOp::Mov, _, _) if is64 => s.clone(),
             (AluOp::Mov, _, Val::Scalar(b)) => Val::Scalar(b.extract(31, 0).zero_ext(32)),
@@ -789,7 +814,8 @@ impl<'a> Replayer<'a> {
                     Val::Scalar(low.sign_ext(32 - bits as u32).zero_ext(32))
                 }
             }
-            (AluOp::Add, Val::Ptr(p), Val::Scalar(b)) | (AluOp::Add, Val::Scalar(b), Val::Ptr(p))
+            (AluOp::Add, Val::Ptr(p), Val::Scalar(b))
+            | (AluOp::Add, Val::Scalar(b), Val::Ptr(p))
                 if is64 =>
             {
                 Val::Ptr(Ptr {
@@ -809,7 +835,7 @@ impl<'a> Replayer<'a> {
             (_, Val::Scalar(a), Val::Scalar(b)) => Val::Scalar(scalar_op(is64, op, a, b)),
             _ => Val::Unknown,
         };
-        self.set(dst, v, loss);
+        self.set_losses(dst, v, loss);
     }
 
     fn cond(&mut self, idx: usize, is32: bool, op: JmpOp, dst: u8, src: Src) -> Option<Bool> {
@@ -829,7 +855,8 @@ impl<'a> Replayer<'a> {
             }
             (Val::Ptr(p), Val::Ptr(q)) if p.base == q.base && !is32 => {
                 if p.null.is_some() || q.null.is_some() {
-                    self.approx.push(format!("insn {idx}: comparison of nullable pointers"));
+                    self.approx
+                        .push(format!("insn {idx}: comparison of nullable pointers"));
                     return None;
                 }
                 // Addresses in one object: compare the offsets as signed
@@ -860,14 +887,6 @@ impl<'a> Replayer<'a> {
                 None
             }
         }
-    }
-}
-
-fn latest(a: Option<Loss>, b: Option<Loss>) -> Option<Loss> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if x.insn() >= y.insn() { x } else { y }),
-        (x, None) => x,
-        (None, y) => y,
     }
 }
 
@@ -1009,7 +1028,7 @@ pub fn replay(
                     _ => Val::Unknown,
                 };
                 let l = r.loss_of(dst);
-                r.set(dst, v, l);
+                r.set_losses(dst, v, l);
                 idx += 1;
             }
             Insn::End { kind, bits, dst } => {
@@ -1026,7 +1045,7 @@ pub fn replay(
                     _ => Val::Unknown,
                 };
                 let l = r.loss_of(dst);
-                r.set(dst, v, l);
+                r.set_losses(dst, v, l);
                 idx += 1;
             }
             Insn::AddrSpaceCast { dst, .. } => {
@@ -1052,7 +1071,7 @@ pub fn replay(
                     if let Src::Reg(s) = src {
                         regs.push(s);
                     }
-                    let losses = regs.iter().filter_map(|&k| r.loss_of(k)).collect();
+                    let losses = regs.iter().flat_map(|&k| r.loss_of(k)).collect();
                     r.constraints.push(Constraint {
                         insn: idx,
                         cond: if taken { c } else { c.not() },
@@ -1462,11 +1481,11 @@ impl Replayer<'_> {
             return Ok(callsite);
         }
         let r0 = f.regs[0].clone();
-        let l0 = f.loss[0];
+        let l0 = f.loss[0].clone();
         for k in 1..=5 {
             self.set(k, Val::Uninit, None);
         }
-        self.set(0, r0, l0);
+        self.set_losses(0, r0, l0);
         Ok(callsite + 1)
     }
 }

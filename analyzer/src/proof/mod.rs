@@ -227,7 +227,10 @@ fn explain_inner(obj: &Object, prog: &Program, out: &Outcome) -> Proof {
             Some(p.null.clone().unwrap_or_else(|| Bool::from_bool(false)))
         }
         (Goal::Pointer, Val::Scalar(_) | Val::Unknown | Val::Uninit) => Some(Bool::from_bool(true)),
-        (Goal::Pointer, Val::Ptr(_)) => Some(Bool::from_bool(false)),
+        (Goal::Pointer, Val::Ptr(p)) => {
+            // A NULL pointer is the number 0 for the kernel.
+            Some(p.null.clone().unwrap_or_else(|| Bool::from_bool(false)))
+        }
         (Goal::StackInit, Val::Ptr(p)) => stack_init_violation(&rp, p, insn_off, size),
         (Goal::Rule, _) => Some(Bool::from_bool(true)),
         _ => None,

@@ -15,7 +15,7 @@ use crate::object::{Object, Program};
 use crate::platform::protos::{ArgBase, RetBase, TypeFlags};
 use crate::state::{BaseType, RegState};
 use std::collections::HashMap;
-use z3::ast::{BV, Bool};
+use z3::ast::{Ast, BV, Bool};
 
 /// At most this many instructions are replayed.
 pub const MAX_REPLAY_STEPS: usize = 200_000;
@@ -182,7 +182,6 @@ fn sext_imm(imm: i32) -> BV {
 }
 
 fn as_const(b: &BV) -> Option<i64> {
-    use z3::ast::Ast;
     b.simplify()
         .as_i64()
         .or_else(|| b.simplify().as_u64().map(|u| u as i64))
@@ -210,6 +209,8 @@ struct Replayer<'a> {
     inputs: Vec<Input>,
     approx: Vec<String>,
     next_id: u32,
+    /// Objects derived from another (`bpf_tcp_sock(sk)`): released with it.
+    root: HashMap<u32, u32>,
 }
 
 impl<'a> Replayer<'a> {
@@ -321,11 +322,12 @@ impl<'a> Replayer<'a> {
 
     /// The value of a register in the engine's entry state.
     fn entry_val(&mut self, r: &RegState, regno: usize) -> Val {
+        let maybe_null = r.flags.0 & crate::state::TypeFlags::MAYBE_NULL != 0;
         let ptr = |base| {
             Val::Ptr(Ptr {
                 base,
                 off: BV::from_i64(r.off as i64, 64),
-                null: None,
+                null: maybe_null.then(|| Bool::fresh_const("null")),
             })
         };
         match r.base {
@@ -371,18 +373,20 @@ impl<'a> Replayer<'a> {
     /// unknown: the kernel invalidates them (released references, packet
     /// pointers after a helper that changes packet data).
     fn invalidate(&mut self, pred: impl Fn(Base) -> bool) {
+        // `mark_reg_invalid`: an unknown number from now on.
         let bad = |v: &Val| matches!(v, Val::Ptr(p) if pred(p.base));
+        let any = || Val::Scalar(BV::fresh_const("invalid", 64));
         for f in &mut self.frames {
             for r in f.regs.iter_mut() {
                 if bad(r) {
-                    *r = Val::Unknown;
+                    *r = any();
                 }
             }
         }
         for m in self.spills.values_mut() {
             for v in m.values_mut() {
                 if bad(v) {
-                    *v = Val::Unknown;
+                    *v = any();
                 }
             }
         }
@@ -756,7 +760,19 @@ impl<'a> Replayer<'a> {
                         id: rid,
                         size: as_const(&s).unwrap_or(0) as u32,
                     },
-                    _ => Base::Opaque(rid),
+                    _ => {
+                        // A socket derived from the argument's shares its
+                        // reference.
+                        if let Val::Ptr(Ptr {
+                            base: Base::Opaque(parent),
+                            ..
+                        }) = self.reg(1)
+                        {
+                            let r = *self.root.get(&parent).unwrap_or(&parent);
+                            self.root.insert(rid, r);
+                        }
+                        Base::Opaque(rid)
+                    }
                 };
                 Val::Ptr(Ptr {
                     base: b,
@@ -771,7 +787,13 @@ impl<'a> Replayer<'a> {
                     && let Val::Ptr(ptr) = self.reg(i as u8 + 1)
                 {
                     let b = ptr.base;
-                    self.invalidate(|x| x == b);
+                    let root = self.root.clone();
+                    let root_of = move |x: Base| match x {
+                        Base::Opaque(id) => Base::Opaque(*root.get(&id).unwrap_or(&id)),
+                        other => other,
+                    };
+                    let rb = root_of(b);
+                    self.invalidate(|x| x == b || root_of(x) == rb);
                 }
             }
         }
@@ -831,6 +853,29 @@ impl<'a> Replayer<'a> {
             }),
             (AluOp::Sub, Val::Ptr(p), Val::Ptr(q)) if is64 && p.base == q.base => {
                 Val::Scalar(p.off.bvsub(&q.off))
+            }
+            (AluOp::Lsh | AluOp::Rsh | AluOp::Arsh, Val::Scalar(a), Val::Scalar(b)) => {
+                // A shift by the width or more is undefined: any value.
+                let w: u64 = if is64 { 64 } else { 32 };
+                let r = scalar_op(is64, op, a, b);
+                let count = if is64 {
+                    b.clone()
+                } else {
+                    b.extract(31, 0).zero_ext(32)
+                };
+                let c = count.bvult(bv(w));
+                if c.simplify().as_bool() == Some(true) {
+                    Val::Scalar(r)
+                } else {
+                    let any =
+                        self.fresh(format!("result of the oversized shift at insn {idx}"), 64);
+                    let any = if is64 {
+                        any
+                    } else {
+                        any.extract(31, 0).zero_ext(32)
+                    };
+                    Val::Scalar(c.ite(&r, &any))
+                }
             }
             (_, Val::Scalar(a), Val::Scalar(b)) => Val::Scalar(scalar_op(is64, op, a, b)),
             _ => Val::Unknown,
@@ -984,6 +1029,7 @@ pub fn replay(
         inputs: Vec::new(),
         approx: Vec::new(),
         next_id: 0,
+        root: HashMap::new(),
     };
     let mut f = r.new_frame(None, false);
     if fail.start == 0 || fail.entry.is_empty() {

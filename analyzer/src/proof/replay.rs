@@ -908,6 +908,27 @@ impl<'a> Replayer<'a> {
                 // numbers (no object wraps around the address space).
                 Some(cmp(signed(op), &p.off, &q.off))
             }
+            (Val::Ptr(p), Val::Ptr(q))
+                if p.base != q.base && !is32 && matches!(op, JmpOp::Jeq | JmpOp::Jne) =>
+            {
+                // Two pointers from different sources: equal when both are
+                // NULL, never when one is; two kernel objects looked up
+                // apart may still be the same one.
+                let f = Bool::from_bool(false);
+                let n1 = p.null.clone().unwrap_or_else(|| f.clone());
+                let n2 = q.null.clone().unwrap_or_else(|| f.clone());
+                let both = Bool::and(&[n1.clone(), n2.clone()]);
+                let eq = match (p.base, q.base) {
+                    (Base::Opaque(_), Base::Opaque(_)) => {
+                        let e = Bool::fresh_const("same");
+                        self.facts.push(both.implies(&e));
+                        self.facts.push(n1.xor(&n2).implies(e.not()));
+                        e
+                    }
+                    _ => both,
+                };
+                Some(if op == JmpOp::Jeq { eq } else { eq.not() })
+            }
             (Val::Ptr(p), Val::Scalar(z)) | (Val::Scalar(z), Val::Ptr(p))
                 if as_const(z) == Some(0) && !is32 =>
             {

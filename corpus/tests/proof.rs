@@ -75,10 +75,12 @@ fn run(jobs: Vec<(PathBuf, Vec<(String, u32)>)>) -> Split {
             .chunks(per)
             .map(|chunk| {
                 s.spawn(move || {
-                    let mut sp = Split::default();
                     // Z3's context starts once per thread (tens of ms): not
                     // part of the time per rejected program.
-                    sp.startup_us = bpfproof_analyzer::proof::warm_up();
+                    let mut sp = Split {
+                        startup_us: bpfproof_analyzer::proof::warm_up(),
+                        ..Split::default()
+                    };
                     for (path, progs) in chunk {
                         let Ok(obj) = load_file(path, &LoadOptions::default()) else {
                             continue;

@@ -1452,14 +1452,19 @@ pub fn replay(
                 }
                 match decision {
                     Some(true) => {
+                        // An iterator's next element: a pointer, not NULL.
                         next += 1;
-                        r.constraints.push(Constraint {
-                            insn: idx,
-                            cond: v.eq(bv(0)).not(),
-                            regs: vec![0],
-                            losses: Vec::new(),
-                        });
-                        r.set(0, Val::Scalar(v), None);
+                        let _ = v;
+                        let id = r.id();
+                        r.set(
+                            0,
+                            Val::Ptr(Ptr {
+                                base: Base::Opaque(id),
+                                off: bv(0),
+                                null: Some(Bool::from_bool(false)),
+                            }),
+                            None,
+                        );
                     }
                     Some(false) => {
                         next += 1;

@@ -72,6 +72,10 @@ enum Command {
         /// Write the log here (default: standard error).
         #[arg(long)]
         log: Option<PathBuf>,
+        /// Discharge the ctx and packet obligations of accepted programs
+        /// with Z3 too (a refuted one is a bpfproof soundness bug).
+        #[arg(long)]
+        prove: bool,
         /// Parallel jobs.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
@@ -254,6 +258,7 @@ pub fn run() -> i32 {
             unprivileged,
             log_level,
             log,
+            prove,
             jobs: _,
             source_root,
             common,
@@ -263,6 +268,7 @@ pub fn run() -> i32 {
             log_level,
             log.as_deref(),
             source_root.as_deref(),
+            prove,
             &common,
         ),
         Command::Compare {
@@ -490,6 +496,7 @@ fn cmd_check(
     log_level: u8,
     log_path: Option<&std::path::Path>,
     source_root: Option<&std::path::Path>,
+    prove: bool,
     common: &Common,
 ) -> i32 {
     let opts = match load_options(common) {
@@ -499,6 +506,7 @@ fn cmd_check(
     let check_opts = engine::CheckOptions {
         unprivileged,
         log_level,
+        collect_proved: prove,
         ..Default::default()
     };
     let mut log_text = String::new();
@@ -525,6 +533,7 @@ fn cmd_check(
                     }),
                     diagnostics: Vec::new(),
                     stats: Stats::default(),
+                    prove: None,
                 });
                 continue;
             }
@@ -541,7 +550,7 @@ fn cmd_check(
                 engine::Verdict::Error => Verdict::Error,
             };
             let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
-            let error = out.finding.map(|f| ErrorDetail {
+            let error = out.finding.clone().map(|f| ErrorDetail {
                 code: f.code.to_string(),
                 message: f.message,
                 disasm: f
@@ -559,11 +568,22 @@ fn cmd_check(
             });
             let mut diagnostics = Vec::new();
             if let (Some(detail), Some(fail)) = (&error, &out.failure) {
+                // The proof layer: a counterexample, or a kernel imprecision.
+                let pr = bpfproof_analyzer::proof::explain_failure(&obj, p, &out);
+                let (notes, help) = bpfproof_analyzer::proof::notes(&pr.proof);
+                let counterexample = match &pr.proof {
+                    bpfproof_analyzer::proof::Proof::Counterexample(c) => Some(c.text.clone()),
+                    _ => None,
+                };
+                let proof = match pr.proof {
+                    bpfproof_analyzer::proof::Proof::NotMemory => None,
+                    _ => serde_json::to_value(&pr).ok(),
+                };
                 diagnostics.push(Diagnostic {
                     severity: "error",
                     detail: detail.clone(),
-                    notes: Vec::new(),
-                    help: None,
+                    notes,
+                    help,
                     state: Some(fail.state.clone()),
                     path: fail
                         .path
@@ -579,9 +599,17 @@ fn cmd_check(
                         .obligation
                         .as_ref()
                         .and_then(|o| serde_json::to_value(o).ok()),
-                    counterexample: None,
+                    counterexample,
+                    proof,
                 });
             }
+            let prove_summary = (prove && out.verdict == engine::Verdict::Accept).then(|| {
+                let s = bpfproof_analyzer::proof::prove_accepted(&obj, p, &out);
+                for r in &s.refuted {
+                    eprintln!("bpfproof: INTERNAL SOUNDNESS BUG: {name}: {}: {r}", p.name);
+                }
+                serde_json::to_value(&s).unwrap_or_default()
+            });
             report.results.push(CheckResult {
                 object: name.clone(),
                 section: Some(p.section.clone()),
@@ -597,6 +625,7 @@ fn cmd_check(
                     peak_states: out.stats.peak_states,
                     time_us: out.stats.time_us,
                 },
+                prove: prove_summary,
             });
         }
     }

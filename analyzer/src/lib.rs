@@ -9,4 +9,5 @@ pub mod engine;
 pub mod isa;
 pub mod object;
 pub mod platform;
+pub mod proof;
 pub mod state;

@@ -87,6 +87,11 @@ pub struct Diagnostic {
     pub obligation: Option<serde_json::Value>,
     /// A concrete input reaching the error (Z3), when found.
     pub counterexample: Option<String>,
+    /// The proof layer's result on this error (`status`: `counterexample`,
+    /// `imprecision`, `unknown`), absent when the error is not about a
+    /// memory access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<serde_json::Value>,
 }
 
 /// Per-program statistics, named as the kernel / veristat name them.
@@ -123,6 +128,10 @@ pub struct CheckResult {
     pub diagnostics: Vec<Diagnostic>,
     /// Statistics.
     pub stats: Stats,
+    /// `check --prove`: the ctx and packet obligations of an accepted
+    /// program checked by Z3 (`proved`, `refuted`, `unknown`, `time_us`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prove: Option<serde_json::Value>,
 }
 
 /// The `check --format json` document.
@@ -199,6 +208,31 @@ pub fn render_text(r: &CheckReport) -> String {
             }
             if let (Some(i), Some(d)) = (e.insn, &e.disasm) {
                 let _ = writeln!(out, "    = insn {i}: {d}");
+            }
+            if let Some(d) = res.diagnostics.first() {
+                for n in &d.notes {
+                    let _ = writeln!(out, "    = note: {n}");
+                }
+                if let Some(h) = &d.help {
+                    let _ = writeln!(out, "    = help: {h}");
+                }
+            }
+        }
+        if let Some(p) = &res.prove {
+            let n = |k: &str| p[k].as_u64().unwrap_or(0);
+            let refuted: Vec<&str> = p["refuted"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  prove: {} ctx/packet obligations proved by Z3, {} refuted, {} undecided",
+                n("proved"),
+                refuted.len(),
+                n("unknown")
+            );
+            for x in refuted {
+                let _ = writeln!(out, "  INTERNAL SOUNDNESS BUG (please report): {x}");
             }
         }
     }

@@ -662,8 +662,10 @@ mod tests {
                 }],
                 obligation: None,
                 counterexample: counterexample.map(String::from),
+                proof: None,
             }],
             stats: Stats::default(),
+            prove: None,
         });
         report
     }

@@ -1299,7 +1299,9 @@ fn check_helper_mem_access(
         env.obligations += 1;
     }
     check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, clobber)?;
-    env.cur_obligation = None;
+    if let Some(ob) = env.cur_obligation.take() {
+        super::record_proved(env, st, ob);
+    }
     Ok(())
 }
 

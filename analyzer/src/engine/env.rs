@@ -123,6 +123,15 @@ pub struct Env<'a> {
     pub decisions: super::obligation::DecisionList,
     /// The state and path at the instruction that failed.
     pub failure: Option<(crate::state::VerifierState, super::obligation::DecisionList)>,
+    /// Where the current exploration started (0, or a global function).
+    pub path_start: usize,
+    /// The registers at `path_start`.
+    pub path_entry: Vec<crate::state::RegState>,
+    /// Record the ctx and packet obligations proved (`check --prove`).
+    pub collect_proved: bool,
+    /// The proved obligations recorded, with their paths (first visit of
+    /// each instruction).
+    pub proved: Vec<super::Failure>,
 }
 
 impl<'a> Env<'a> {
@@ -173,6 +182,10 @@ impl<'a> Env<'a> {
             obligations: 0,
             decisions: None,
             failure: None,
+            path_start: 0,
+            path_entry: Vec::new(),
+            collect_proved: false,
+            proved: Vec::new(),
             map_fields: Vec::new(),
             inner_maps: Vec::new(),
             inner_of: Vec::new(),

@@ -170,6 +170,12 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
     let mut pending: Vec<Path> = Vec::new();
     let mut counters = Counters::default();
     let mut live_states: u64 = 0;
+    env.path_start = start;
+    env.path_entry = init
+        .frames
+        .last()
+        .map(|f| f.regs.to_vec())
+        .unwrap_or_default();
     let mut path = Some(Path {
         idx: start,
         st: init,
@@ -301,7 +307,10 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             if let Some((target, other)) = env.pushed.take() {
                 // push_callback_call: the callback is explored later, in a
                 // copy of the state taken at the call.
+                let cur = super::obligation::push_fork(&env.decisions, idx, false);
+                env.decisions = super::obligation::push_fork(&env.decisions, idx, true);
                 push_path(env, &mut pending, idx, target, other)?;
+                env.decisions = cur;
             }
             if let (Insn::Jmp { off, .. }, Next::Go(n)) = (insn, &next) {
                 let taken = *n as i64 == idx as i64 + off as i64 + 1 && *n != idx + 1;
@@ -1036,11 +1045,19 @@ pub(super) const MAX_CALL_FRAMES: usize = 8;
 /// (BTF `FUNC` with global linkage): the kernel verifies those on their own,
 /// with their BTF argument types.
 pub(super) fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
-    let Some(btf) = env.obj.btf.as_ref() else {
+    is_global_subprog_of(env.obj, env.prog, start)
+}
+
+/// [`is_global_subprog`] from the object and program alone.
+pub(crate) fn is_global_subprog_of(
+    obj: &crate::object::Object,
+    prog: &crate::object::Program,
+    start: usize,
+) -> bool {
+    let Some(btf) = obj.btf.as_ref() else {
         return false;
     };
-    if env
-        .prog
+    if prog
         .subprogs
         .iter()
         .any(|s| s.start == start && (s.hidden || !s.global))
@@ -1048,19 +1065,15 @@ pub(super) fn is_global_subprog(env: &Env<'_>, start: usize) -> bool {
         // libbpf loads hidden and static functions with static BTF linkage.
         return false;
     }
-    env.prog
-        .func_info
-        .iter()
-        .filter(|f| f.insn == start)
-        .any(|f| {
-            matches!(
-                btf.type_by_id(f.type_id).map(|t| &t.kind),
-                Some(crate::object::btf::BtfTypeKind::Func {
-                    linkage: crate::object::btf::FuncLinkage::Global,
-                    ..
-                })
-            )
-        })
+    prog.func_info.iter().filter(|f| f.insn == start).any(|f| {
+        matches!(
+            btf.type_by_id(f.type_id).map(|t| &t.kind),
+            Some(crate::object::btf::BtfTypeKind::Func {
+                linkage: crate::object::btf::FuncLinkage::Global,
+                ..
+            })
+        )
+    })
 }
 
 /// `check_func_call` for a static function: a new frame with R1–R5 copied

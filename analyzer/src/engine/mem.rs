@@ -77,7 +77,9 @@ pub fn check_mem_access(
         is_ldsx,
         strict_alignment_once,
     )?;
-    env.cur_obligation = None;
+    if let Some(ob) = env.cur_obligation.take() {
+        super::record_proved(env, st, ob);
+    }
     Ok(())
 }
 

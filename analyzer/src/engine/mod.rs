@@ -60,6 +60,7 @@ pub mod prune;
 mod regs;
 
 use crate::object::{Object, Program};
+pub(crate) use explore::is_global_subprog_of;
 use std::time::Instant;
 
 /// What the kernel would do with a program, as far as bpfproof can tell.
@@ -123,7 +124,13 @@ pub struct CheckOptions {
     pub prog_flags: u32,
     /// Kernel-style log: 0 none, 1 the path to the end, 2 every instruction.
     pub log_level: u8,
+    /// Record the ctx and packet obligations proved, with their paths, in
+    /// [`Outcome::proved`] (for `check --prove`).
+    pub collect_proved: bool,
 }
+
+/// At most this many proved obligations are recorded per program.
+pub const MAX_PROVED_RECORDED: usize = 1000;
 
 /// `BPF_F_TEST_STATE_FREQ`.
 pub const BPF_F_TEST_STATE_FREQ: u32 = 1 << 3;
@@ -145,6 +152,43 @@ pub struct Outcome {
     pub log: Option<String>,
     /// Where the first error was met: the state, the path, the access.
     pub failure: Option<Failure>,
+    /// With [`CheckOptions::collect_proved`]: the ctx and packet
+    /// obligations the engine proved, each with the path that first
+    /// reached it (`state` is empty).
+    pub proved: Vec<Failure>,
+}
+
+/// Records a proved ctx or packet obligation with its path
+/// ([`CheckOptions::collect_proved`]); the first visit of an instruction
+/// only.
+fn record_proved(
+    env: &mut env::Env<'_>,
+    st: &crate::state::VerifierState,
+    ob: obligation::Obligation,
+) {
+    if !env.collect_proved
+        || env.proved.len() >= MAX_PROVED_RECORDED
+        || !matches!(
+            ob.bound,
+            obligation::Bound::Ctx | obligation::Bound::Packet { .. }
+        )
+        || env
+            .proved
+            .iter()
+            .any(|f| f.obligation.as_ref().is_some_and(|o| o.insn == ob.insn))
+    {
+        return;
+    }
+    env.proved.push(Failure {
+        state: String::new(),
+        path: Vec::new(),
+        obligation: Some(ob),
+        replay: obligation::all_decisions(&env.decisions),
+        start: env.path_start,
+        entry: env.path_entry.clone(),
+        frames: st.frames.len(),
+        in_callback: st.frames.iter().any(|f| f.in_callback_fn),
+    });
 }
 
 /// The context of a rejection.
@@ -158,6 +202,19 @@ pub struct Failure {
     pub path: Vec<(usize, bool)>,
     /// The memory access that could not be proven, when the error is one.
     pub obligation: Option<obligation::Obligation>,
+    /// Every decision of the path, forks that are not jumps included
+    /// (instruction, taken, is a conditional jump): with `start` and
+    /// `entry`, enough to replay the path (`proof`).
+    pub replay: Vec<(usize, bool, bool)>,
+    /// The instruction the path starts at: 0, or the global function
+    /// verified on its own.
+    pub start: usize,
+    /// The registers at `start`.
+    pub entry: Vec<crate::state::RegState>,
+    /// Call frames at the failing instruction.
+    pub frames: usize,
+    /// Whether the failing instruction runs in a callback.
+    pub in_callback: bool,
 }
 
 /// `can_be_sleepable` (checked by `check_attach_btf_id`).
@@ -197,6 +254,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         finding,
         log: None,
         failure: None,
+        proved: Vec::new(),
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -262,6 +320,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Reject, Some(f), Stats::default());
     }
+    env.collect_proved = opts.collect_proved;
     env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
@@ -322,13 +381,20 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
                     .to_string(),
                 path: obligation::decisions(&path),
                 obligation: env.cur_obligation.take(),
+                replay: obligation::all_decisions(&path),
+                start: env.path_start,
+                entry: std::mem::take(&mut env.path_entry),
+                frames: st.frames.len(),
+                in_callback: st.frames.iter().any(|f| f.in_callback_fn),
             })
         }
         _ => None,
     };
+    let proved = std::mem::take(&mut env.proved);
     let with_log = |mut o: Outcome| {
         o.log = log_text.clone();
         o.failure = failure.clone();
+        o.proved = proved;
         o
     };
     with_log(match result {

@@ -115,6 +115,11 @@ pub struct Decision {
     pub insn: usize,
     /// True when the jump was taken.
     pub taken: bool,
+    /// True for a conditional jump; false for another fork of the path
+    /// (a callback entered or not, `may_goto`, an iterator's `next`, a
+    /// hidden exit of `LD_ABS`): `taken` then means the pushed
+    /// continuation was followed.
+    pub branch: bool,
     /// The decisions before it.
     pub prev: Option<Rc<Decision>>,
 }
@@ -141,16 +146,37 @@ pub fn push_decision(list: &DecisionList, insn: usize, taken: bool) -> DecisionL
     Some(Rc::new(Decision {
         insn,
         taken,
+        branch: true,
         prev: list.clone(),
     }))
 }
 
-/// The decisions in program order.
+/// Appends a fork that is not a conditional jump (see [`Decision::branch`]).
+pub fn push_fork(list: &DecisionList, insn: usize, taken: bool) -> DecisionList {
+    Some(Rc::new(Decision {
+        insn,
+        taken,
+        branch: false,
+        prev: list.clone(),
+    }))
+}
+
+/// The conditional jumps in program order.
 pub fn decisions(list: &DecisionList) -> Vec<(usize, bool)> {
+    all_decisions(list)
+        .into_iter()
+        .filter(|d| d.2)
+        .map(|(i, t, _)| (i, t))
+        .collect()
+}
+
+/// Every decision in program order, forks included: (instruction,
+/// taken, is a conditional jump). Enough to replay the path.
+pub fn all_decisions(list: &DecisionList) -> Vec<(usize, bool, bool)> {
     let mut out = Vec::new();
     let mut c = list.as_ref();
     while let Some(d) = c {
-        out.push((d.insn, d.taken));
+        out.push((d.insn, d.taken, d.branch));
         c = d.prev.as_ref();
     }
     out.reverse();

@@ -33,6 +33,9 @@ pub struct ProgramResult {
     pub kernel_message: Option<String>,
     /// bpfproof's first error line (or unsupported reason).
     pub bpfproof_message: Option<String>,
+    /// bpfproof's diagnostic code of that first error (`BPFxxx`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bpfproof_code: Option<&'static str>,
     /// Messages the test expects in the log (`__msg`, `errstr`, or the
     /// kernel's first error for recorded programs).
     pub expected_messages: Vec<String>,
@@ -385,6 +388,11 @@ fn score_object(
             ),
             Err(e) => ("error".to_string(), Some(e.clone()), None, 0),
         };
+        let bpfproof_code = outcome
+            .as_ref()
+            .ok()
+            .and_then(|o| o.finding.as_ref())
+            .map(|f| f.code);
         let msg_match = match (&outcome, r.verdict) {
             (Ok(o), KernelVerdict::Reject) if !exp.msgs.is_empty() => Some(
                 o.verdict == Verdict::Reject
@@ -406,6 +414,7 @@ fn score_object(
             bpfproof,
             kernel_message: r.first_error.clone(),
             bpfproof_message: message,
+            bpfproof_code,
             expected_messages: exp.msgs,
             msg_match,
             kernel_insns_processed: r.insns_processed,

@@ -254,8 +254,14 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         return done(Verdict::Reject, Some(f), Stats::default());
     }
     if let Err(e) = crate::cfg::check_cfg(prog, true) {
+        // A bad instruction found while decoding is an instruction error
+        // (BPF101); the rest of `check_cfg` is about control flow (BPF102).
+        let code = match e.kind {
+            crate::cfg::CfgErrorKind::BadInsn => "BPF101",
+            _ => "BPF102",
+        };
         let f = Finding {
-            code: "BPF102",
+            code,
             message: e.message,
             insn: Some(e.insn),
             more: Vec::new(),

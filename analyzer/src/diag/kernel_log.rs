@@ -118,7 +118,6 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Reg("unbounded memory access, use"), "BPF405"),
     (Pat::Reg("invalid zero-sized read"), "BPF405"),
     (Pat::Prefix("helper access to the packet is not allowed"), "BPF405"),
-    (Pat::Prefix("invalid indirect"), "BPF405"),
     (Pat::Prefix("get_local_storage() doesn't support"), "BPF405"),
     (Pat::Prefix("expected an initialized"), "BPF405"),
     (Pat::Prefix("expected uninitialized"), "BPF405"),
@@ -141,6 +140,7 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Contains("kptr"), "BPF302"),
     // Stack.
     (Pat::Prefix("invalid write to stack"), "BPF303"),
+    (Pat::Prefix("invalid indirect"), "BPF303"),
     (Pat::Prefix("invalid read from stack"), "BPF303"),
     (Pat::Prefix("invalid variable-offset"), "BPF303"),
     (Pat::Prefix("invalid unbounded variable-offset"), "BPF303"),
@@ -152,7 +152,7 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("attempt to corrupt spilled pointer"), "BPF303"),
     // Context.
     (Pat::Prefix("invalid bpf_context access"), "BPF304"),
-    (Pat::Prefix("dereference of modified ctx ptr"), "BPF304"),
+    (Pat::Prefix("dereference of modified"), "BPF304"),
     (Pat::Prefix("negative offset ctx ptr"), "BPF304"),
     (Pat::Prefix("variable ctx access"), "BPF304"),
     (Pat::Contains("must have zero offset when passed to release func"), "BPF304"),
@@ -162,6 +162,8 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Reg("write to change key"), "BPF306"),
     (Pat::Prefix("invalid access to map key"), "BPF306"),
     (Pat::Prefix("invalid access to memory"), "BPF307"),
+    (Pat::Reg("invalid variable buffer offset"), "BPF307"),
+    (Pat::Reg("invalid tracepoint buffer access"), "BPF307"),
     (Pat::Prefix("access beyond struct"), "BPF308"),
     (Pat::Prefix("only read from"), "BPF308"),
     (Pat::Prefix("only read is supported"), "BPF308"),
@@ -271,7 +273,6 @@ fn is_trace(l: &str) -> bool {
         "Live regs before insn",
         "cur state:",
         "old state:",
-        "frame",
         "propagating ",
         "BPF program load failed",
         "failed to load",
@@ -285,8 +286,19 @@ fn is_trace(l: &str) -> bool {
         "is safe for any args",
         "changes_pkt_data",
         "sleepable",
+        // Notes printed while the BTF of global functions is checked.
+        "Global function",
     ];
     if TRACE.iter().any(|p| l.starts_with(p)) {
+        return true;
+    }
+    if l.contains("size cannot be determined") {
+        return true;
+    }
+    // `frame1: R1=...` (a callee's state), not `frame pointer is read only`.
+    if l.strip_prefix("frame")
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return true;
     }
     // A register-state line without an instruction number (`R1=ctx() R10=fp0`).
@@ -319,6 +331,12 @@ pub fn find_error(log: &str) -> Option<LogError> {
         if let Some(n) = trace_insn(l) {
             insn = Some(n);
         }
+        // The kernel prints some errors without a line break after the
+        // instruction (`3: (15) if r0 == 0x0 goto pc-3 infinite loop detected at insn 1`).
+        let l = match l.find("infinite loop detected") {
+            Some(i) if i > 0 => &l[i..],
+            _ => l,
+        };
         if is_trace(l) {
             continue;
         }
@@ -374,7 +392,7 @@ mod tests {
         assert_eq!(code_for_message("R0 invalid mem access 'inv'"), Some("BPF305"));
         assert_eq!(
             code_for_message("invalid stack type R1 off=-8 access_size=8"),
-            Some("BPF405")
+            Some("BPF303")
         );
     }
 

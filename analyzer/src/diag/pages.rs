@@ -2,8 +2,6 @@
 //! ([`SECTIONS`]), printed by `bpfproof explain CODE` and used for SARIF's
 //! `fullDescription`. The pages are the files `pages/BPFxxx.md`.
 
-use super::codes::CODES;
-
 /// The sections every page has, in this order (level-2 headings).
 pub const SECTIONS: &[&str] = &[
     "What the verifier could not prove",
@@ -79,6 +77,7 @@ pub fn title(page: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::codes::CODES;
 
     #[test]
     fn every_code_has_a_page_with_every_section() {

@@ -9,7 +9,7 @@ use bpfproof_reports::check::{
     CheckReport, CheckResult, Diagnostic, ErrorDetail, PathStep, Stats, Verdict,
 };
 use bpfproof_reports::disasm::SourceEntry;
-use bpfproof_reports::{check, disasm, list};
+use bpfproof_reports::{disasm, list};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -375,6 +375,21 @@ fn emit(common: &Common, text: &str) -> i32 {
     }
 }
 
+/// `--color`: `auto` colours a terminal on standard output unless
+/// `NO_COLOR` is set.
+fn use_color(common: &Common) -> bool {
+    use std::io::IsTerminal;
+    match common.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            common.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
 fn unsupported_format(common: &Common, what: &str) -> Option<i32> {
     match common.format {
         Format::Text | Format::Json => None,
@@ -519,69 +534,7 @@ fn cmd_check(
             if let Some(l) = &out.log {
                 log_text.push_str(&format!("# {}: {}\n{l}\n", name, p.name));
             }
-            let verdict = match out.verdict {
-                engine::Verdict::Accept => Verdict::Accept,
-                engine::Verdict::Reject => Verdict::Reject,
-                engine::Verdict::Unsupported => Verdict::Unsupported,
-                engine::Verdict::Error => Verdict::Error,
-            };
-            let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
-            let error = out.finding.map(|f| ErrorDetail {
-                code: f.code.to_string(),
-                message: f.message,
-                disasm: f
-                    .insn
-                    .filter(|&i| i < p.insns.len())
-                    .map(|i| bpfproof_analyzer::isa::print_bpf_insn(&names, &p.insns, i)),
-                more: f.more,
-                insn: f.insn,
-                source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
-                    file: l.file.clone(),
-                    line: l.line,
-                    column: l.col,
-                    text: l.text.clone(),
-                }),
-            });
-            let mut diagnostics = Vec::new();
-            if let (Some(detail), Some(fail)) = (&error, &out.failure) {
-                diagnostics.push(Diagnostic {
-                    severity: "error",
-                    detail: detail.clone(),
-                    notes: Vec::new(),
-                    help: None,
-                    state: Some(fail.state.clone()),
-                    path: fail
-                        .path
-                        .iter()
-                        .map(|&(insn, taken)| PathStep {
-                            insn,
-                            taken,
-                            line: p.line_for(insn).map(|l| l.line),
-                        })
-                        .collect(),
-                    obligation: fail
-                        .obligation
-                        .as_ref()
-                        .and_then(|o| serde_json::to_value(o).ok()),
-                    counterexample: None,
-                });
-            }
-            report.results.push(CheckResult {
-                object: name.clone(),
-                section: Some(p.section.clone()),
-                program: Some(p.name.clone()),
-                prog_type: p.prog_type.map(|t| t.name().to_string()),
-                verdict,
-                error,
-                diagnostics,
-                stats: Stats {
-                    insns: p.insns.len(),
-                    insns_processed: out.stats.insns_processed,
-                    states: out.stats.total_states,
-                    peak_states: out.stats.peak_states,
-                    time_us: out.stats.time_us,
-                },
-            });
+            report.results.push(check_result(&name, &obj, p, out));
         }
     }
     if log_level > 0 {
@@ -596,10 +549,88 @@ fn cmd_check(
     }
     let text = match common.format {
         Format::Json => serde_json::to_string_pretty(&report).expect("json") + "\n",
-        _ => check::render_text(&report),
+        _ => bpfproof_reports::check_text::render(&report, use_color(common)),
     };
     let rc = emit(common, &text);
     if rc != 0 { rc } else { report.exit_code() }
+}
+
+/// One program's `check` result from the engine's outcome.
+pub(crate) fn check_result(
+    name: &str,
+    obj: &Object,
+    p: &bpfproof_analyzer::object::Program,
+    out: engine::Outcome,
+) -> CheckResult {
+    let verdict = match out.verdict {
+        engine::Verdict::Accept => Verdict::Accept,
+        engine::Verdict::Reject => Verdict::Reject,
+        engine::Verdict::Unsupported => Verdict::Unsupported,
+        engine::Verdict::Error => Verdict::Error,
+    };
+    let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
+    let error = out.finding.map(|f| ErrorDetail {
+        code: f.code.to_string(),
+        message: f.message,
+        disasm: f
+            .insn
+            .filter(|&i| i < p.insns.len())
+            .map(|i| bpfproof_analyzer::isa::print_bpf_insn(&names, &p.insns, i)),
+        more: f.more,
+        insn: f.insn,
+        source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
+            file: l.file.clone(),
+            line: l.line,
+            column: l.col,
+            text: l.text.clone(),
+        }),
+    });
+    let mut diagnostics = Vec::new();
+    if let (Some(detail), Some(fail)) = (&error, &out.failure) {
+        diagnostics.push(Diagnostic {
+            severity: "error",
+            detail: detail.clone(),
+            notes: Vec::new(),
+            help: bpfproof_analyzer::diag::help::help(&detail.code, &detail.message)
+                .map(str::to_string),
+            access: fail
+                .obligation
+                .as_ref()
+                .map(bpfproof_reports::check_text::describe_access),
+            state: Some(fail.state.clone()),
+            path: fail
+                .path
+                .iter()
+                .map(|&(insn, taken)| PathStep {
+                    insn,
+                    taken,
+                    line: p.line_for(insn).map(|l| l.line),
+                    text: p.line_for(insn).map(|l| l.text.clone()),
+                })
+                .collect(),
+            obligation: fail
+                .obligation
+                .as_ref()
+                .and_then(|o| serde_json::to_value(o).ok()),
+            counterexample: None,
+        });
+    }
+    CheckResult {
+        object: name.to_string(),
+        section: Some(p.section.clone()),
+        program: Some(p.name.clone()),
+        prog_type: p.prog_type.map(|t| t.name().to_string()),
+        verdict,
+        error,
+        diagnostics,
+        stats: Stats {
+            insns: p.insns.len(),
+            insns_processed: out.stats.insns_processed,
+            states: out.stats.total_states,
+            peak_states: out.stats.peak_states,
+            time_us: out.stats.time_us,
+        },
+    }
 }
 
 fn cmd_explain(code: Option<&str>, list: bool) -> i32 {

@@ -3,7 +3,6 @@
 
 use crate::disasm::SourceEntry;
 use serde::Serialize;
-use std::fmt::Write;
 
 /// The verdict of one program.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +59,9 @@ pub struct PathStep {
     /// Its C source line, when line info exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The text of that source line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One diagnostic (`diagnostics[]`): the error fields plus what explains it.
@@ -84,6 +86,10 @@ pub struct Diagnostic {
     pub obligation: Option<serde_json::Value>,
     /// A concrete input reaching the error (Z3), when found.
     pub counterexample: Option<String>,
+    /// The failed access in words (`r1 = pkt + 12, checked range 0 bytes;
+    /// the 2-byte read covers bytes 12..14`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
 }
 
 /// Per-program statistics, named as the kernel / veristat name them.
@@ -164,50 +170,7 @@ impl Default for CheckReport {
     }
 }
 
-/// Text rendering: one line per program, then its error.
+/// Text rendering without colour (see [`crate::check_text`]).
 pub fn render_text(r: &CheckReport) -> String {
-    let mut out = String::new();
-    for res in &r.results {
-        let who = match (&res.program, &res.prog_type) {
-            (Some(p), Some(t)) => format!("{}: {p} ({t})", res.object),
-            (Some(p), None) => format!("{}: {p}", res.object),
-            _ => res.object.clone(),
-        };
-        let _ = writeln!(out, "{who}: {}", res.verdict.as_str());
-        if let Some(e) = &res.error {
-            let at = e.insn.map(|i| format!(" at insn {i}")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {}[{}]{at}: {}",
-                if res.verdict == Verdict::Reject {
-                    "error"
-                } else {
-                    "note"
-                },
-                e.code,
-                e.message
-            );
-            for m in &e.more {
-                let _ = writeln!(out, "  {m}");
-            }
-            if let Some(s) = &e.source {
-                let _ = writeln!(out, "   --> {}:{}:{}", s.file, s.line, s.column);
-                let _ = writeln!(out, "    | {}", s.text.trim_end());
-            }
-            if let (Some(i), Some(d)) = (e.insn, &e.disasm) {
-                let _ = writeln!(out, "    = insn {i}: {d}");
-            }
-        }
-    }
-    let count = |v| r.results.iter().filter(|x| x.verdict == v).count();
-    let _ = writeln!(
-        out,
-        "{} programs: {} accepted, {} rejected, {} unsupported, {} errors",
-        r.results.len(),
-        count(Verdict::Accept),
-        count(Verdict::Reject),
-        count(Verdict::Unsupported),
-        count(Verdict::Error)
-    );
-    out
+    crate::check_text::render(r, false)
 }

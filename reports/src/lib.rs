@@ -4,6 +4,7 @@
 
 pub mod cfg;
 pub mod check;
+pub mod check_text;
 pub mod disasm;
 pub mod list;
 

@@ -2,6 +2,7 @@
 //! renumbered; a retired code stays listed with a note.
 
 pub mod codes;
+pub mod help;
 pub mod kernel_log;
 pub mod pages;
 

@@ -117,13 +117,28 @@ enum Command {
         #[command(subcommand)]
         command: CorpusCommand,
     },
-    /// Explain a diagnostic code, or list the codes.
+    /// Explain a diagnostic code, list the codes, or explain a kernel
+    /// verifier log.
     Explain {
-        /// A code such as BPF901.
+        /// A code such as BPF301.
         code: Option<String>,
         /// List every code.
         #[arg(long)]
         list: bool,
+        /// A kernel verifier log (libbpf, bpftool, veristat -v or the raw
+        /// log buffer, any log level): find its error and explain it.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["code", "list"])]
+        log: Option<PathBuf>,
+        /// With --log: the object that was loaded; bpfproof re-runs its
+        /// analysis to show the C line, the state and the path.
+        #[arg(long, requires = "log")]
+        object: Option<PathBuf>,
+        /// With --object: the program the log is about (glob).
+        #[arg(short = 'p', long = "program")]
+        programs: Vec<String>,
+        /// Colour.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
 }
 
@@ -179,10 +194,10 @@ enum CorpusCommand {
 }
 
 #[derive(Args, Clone)]
-struct Common {
+pub(crate) struct Common {
     /// Only these programs (repeatable, glob).
     #[arg(short = 'p', long = "program")]
-    programs: Vec<String>,
+    pub(crate) programs: Vec<String>,
     /// Program type to use instead of the one the section name gives.
     #[arg(long = "type")]
     prog_type: Option<String>,
@@ -204,7 +219,7 @@ struct Common {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Sarif,
@@ -212,7 +227,7 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
@@ -307,16 +322,38 @@ pub fn run() -> i32 {
                 quiet,
             } => crate::kernel_cmd::cmd_corpus_record(&corpora, &dir, quiet),
         },
-        Command::Explain { code, list } => cmd_explain(code.as_deref(), list),
+        Command::Explain {
+            code,
+            list,
+            log: Some(log),
+            object,
+            programs,
+            color,
+        } => {
+            let _ = (code, list);
+            let common = Common {
+                programs,
+                prog_type: None,
+                btf: None,
+                format: Format::Text,
+                output: None,
+                color,
+                quiet: false,
+            };
+            crate::explain_log::cmd_explain_log(&log, object.as_deref(), &common)
+        }
+        Command::Explain {
+            code, list, color, ..
+        } => cmd_explain(code.as_deref(), list, color),
     }
 }
 
-fn usage_error(msg: &str) -> i32 {
+pub(crate) fn usage_error(msg: &str) -> i32 {
     eprintln!("error: {msg}");
     2
 }
 
-fn load_options(common: &Common) -> Result<LoadOptions, String> {
+pub(crate) fn load_options(common: &Common) -> Result<LoadOptions, String> {
     let mut opts = LoadOptions::default();
     if let Some(t) = &common.prog_type {
         let pt = ProgType::from_name(t).ok_or_else(|| format!("unknown program type '{t}'"))?;
@@ -331,7 +368,7 @@ fn load_options(common: &Common) -> Result<LoadOptions, String> {
     Ok(opts)
 }
 
-fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
+pub(crate) fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
     move |name: &str| {
         common.programs.is_empty() || common.programs.iter().any(|p| glob_match(p, name))
     }
@@ -377,7 +414,7 @@ fn emit(common: &Common, text: &str) -> i32 {
 
 /// `--color`: `auto` colours a terminal on standard output unless
 /// `NO_COLOR` is set.
-fn use_color(common: &Common) -> bool {
+pub(crate) fn use_color(common: &Common) -> bool {
     use std::io::IsTerminal;
     match common.color {
         Color::Always => true,
@@ -399,7 +436,7 @@ fn unsupported_format(common: &Common, what: &str) -> Option<i32> {
     }
 }
 
-fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Object, LoadError> {
+pub(crate) fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Object, LoadError> {
     object::load_file(path, opts)
 }
 
@@ -633,7 +670,7 @@ pub(crate) fn check_result(
     }
 }
 
-fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
+fn cmd_explain(code: Option<&str>, list: bool, color: Color) -> i32 {
     if list || code.is_none() {
         for c in CODES {
             println!("{}  {:<22} {}", c.code, c.name, c.summary);
@@ -643,7 +680,17 @@ fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
     let code = code.unwrap_or_default().to_ascii_uppercase();
     match CODES.iter().find(|c| c.code == code) {
         Some(c) => {
-            println!("{} ({}): {}", c.code, c.name, c.summary);
+            let page = bpfproof_analyzer::diag::pages::page(c.code).unwrap_or(c.summary);
+            let common = Common {
+                programs: Vec::new(),
+                prog_type: None,
+                btf: None,
+                format: Format::Text,
+                output: None,
+                color,
+                quiet: false,
+            };
+            print!("{}", crate::explain_log::markdown_for_terminal(page, use_color(&common)));
             0
         }
         None => usage_error(&format!(

@@ -349,7 +349,13 @@ pub fn run() -> i32 {
 }
 
 pub(crate) fn usage_error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
+    // `BPF9xx: text` carries an input-error code: `error[BPF9xx]: text`.
+    match msg.split_once(": ") {
+        Some((code, rest)) if code.len() == 6 && code.starts_with("BPF9") => {
+            eprintln!("error[{code}]: {rest}")
+        }
+        _ => eprintln!("error: {msg}"),
+    }
     2
 }
 
@@ -360,9 +366,9 @@ pub(crate) fn load_options(common: &Common) -> Result<LoadOptions, String> {
         opts.prog_type_override = Some(pt);
     }
     if let Some(path) = &common.btf {
-        let data =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let btf = Btf::parse(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+        let data = std::fs::read(path)
+            .map_err(|e| format!("BPF913: cannot read {}: {e}", path.display()))?;
+        let btf = Btf::parse(&data).map_err(|e| format!("BPF913: {}: {e}", path.display()))?;
         opts.target_btf = Some(Arc::new(btf));
     }
     Ok(opts)
@@ -566,6 +572,27 @@ fn cmd_check(
                 continue;
             }
         };
+        if !obj.programs.iter().any(|p| keep(&p.name)) {
+            // Nothing is silently skipped: a -p that matches nothing is an error.
+            report.results.push(CheckResult {
+                object: name,
+                section: None,
+                program: None,
+                prog_type: None,
+                verdict: Verdict::Error,
+                error: Some(ErrorDetail {
+                    code: "BPF911".into(),
+                    message: format!("no program matches {:?}", common.programs),
+                    insn: None,
+                    source: None,
+                    disasm: None,
+                    more: Vec::new(),
+                }),
+                diagnostics: Vec::new(),
+                stats: Stats::default(),
+            });
+            continue;
+        }
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {
             let out = engine::check_program(&obj, p, &check_opts);
             if let Some(l) = &out.log {

@@ -59,10 +59,9 @@ fn diagnostics(res: &CheckResult) -> Vec<Diagnostic> {
         return Vec::new();
     };
     vec![Diagnostic {
-        severity: if res.verdict == Verdict::Reject {
-            "error"
-        } else {
-            "note"
+        severity: match res.verdict {
+            Verdict::Reject | Verdict::Error => "error",
+            _ => "note",
         },
         detail: e.clone(),
         notes: Vec::new(),
@@ -89,10 +88,11 @@ fn groups(res: &CheckResult) -> Vec<Group<'static>> {
             .clone()
             .or_else(|| e.more.first().cloned())
             .unwrap_or_default();
-        let mut g = level
-            .primary_title(e.message.clone())
-            .id(e.code.clone())
-            .element(location(res, &d, label));
+        let title = level.primary_title(e.message.clone()).id(e.code.clone());
+        let mut g = match location(res, &d, label) {
+            Some(snippet) => title.element(snippet),
+            None => title.element(Level::NOTE.message(format!("in {}", res.object))),
+        };
         for m in e.more.iter().skip(usize::from(d.access.is_none())) {
             g = g.element(Level::NOTE.message(format!("the kernel adds: {m}")));
         }
@@ -139,30 +139,34 @@ fn groups(res: &CheckResult) -> Vec<Group<'static>> {
 }
 
 /// The snippet the error points at: the C line at its column, else the
-/// instruction, else the object.
-fn location(res: &CheckResult, d: &Diagnostic, label: String) -> Snippet<'static, annotate_snippets::Annotation<'static>> {
+/// instruction; `None` when the error is about the whole object.
+fn location(
+    res: &CheckResult,
+    d: &Diagnostic,
+    label: String,
+) -> Option<Snippet<'static, annotate_snippets::Annotation<'static>>> {
     let e = &d.detail;
     if let Some(src) = &e.source {
         let text = src.text.trim_end().to_string();
         let (start, end) = token_span(&text, src.column as usize);
-        return Snippet::source(text)
-            .line_start(src.line as usize)
-            .path(display_path(&res.object, &src.file))
-            .annotation(AnnotationKind::Primary.span(start..end).label(label));
+        return Some(
+            Snippet::source(text)
+                .line_start(src.line as usize)
+                .path(display_path(&res.object, &src.file))
+                .annotation(AnnotationKind::Primary.span(start..end).label(label)),
+        );
     }
     if let (Some(i), Some(dis)) = (e.insn, &e.disasm) {
         let text = format!("{i}: {dis}");
         let len = text.len();
-        return Snippet::source(text)
-            .line_numbering(false)
-            .path(format!("{} (insn {i}, no line info)", res.object))
-            .annotation(AnnotationKind::Primary.span(0..len).label(label));
+        return Some(
+            Snippet::source(text)
+                .line_numbering(false)
+                .path(format!("{} (insn {i}, no line info)", res.object))
+                .annotation(AnnotationKind::Primary.span(0..len).label(label)),
+        );
     }
-    let text = res.object.clone();
-    let len = text.len();
-    Snippet::source(text)
-        .line_numbering(false)
-        .annotation(AnnotationKind::Primary.span(0..len).label(label))
+    None
 }
 
 /// The byte span of the token at a 1-based character column (the

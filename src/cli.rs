@@ -632,7 +632,7 @@ pub(crate) fn check_result(
         engine::Verdict::Unsupported => Verdict::Unsupported,
         engine::Verdict::Error => Verdict::Error,
     };
-    let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
+    let names = bpfproof_reports::disasm::ObjectNames { obj, prog: p };
     let error = out.finding.map(|f| ErrorDetail {
         code: f.code.to_string(),
         message: f.message,
@@ -717,7 +717,10 @@ fn cmd_explain(code: Option<&str>, list: bool, color: Color) -> i32 {
                 color,
                 quiet: false,
             };
-            print!("{}", crate::explain_log::markdown_for_terminal(page, use_color(&common)));
+            print!(
+                "{}",
+                crate::explain_log::markdown_for_terminal(page, use_color(&common))
+            );
             0
         }
         None => usage_error(&format!(

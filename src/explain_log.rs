@@ -79,7 +79,12 @@ pub fn cmd_explain_log(log_path: &Path, object: Option<&Path>, common: &Common) 
 
 /// Re-runs `check` on the program(s) of the object and renders them, with
 /// a line saying whether bpfproof finds the same error.
-fn reanalyse(obj_path: &Path, common: &Common, kernel_msg: &str, color: bool) -> Result<String, i32> {
+fn reanalyse(
+    obj_path: &Path,
+    common: &Common,
+    kernel_msg: &str,
+    color: bool,
+) -> Result<String, i32> {
     let opts = load_options(common).map_err(|e| usage_error(&e))?;
     let name = obj_path.display().to_string();
     let obj = load(obj_path, &opts).map_err(|e| {
@@ -89,21 +94,30 @@ fn reanalyse(obj_path: &Path, common: &Common, kernel_msg: &str, color: bool) ->
     let keep = keep_fn(common);
     let progs: Vec<_> = obj.programs.iter().filter(|p| keep(&p.name)).collect();
     if progs.is_empty() {
-        eprintln!("{name}: error[BPF911]: no program matches {:?}", common.programs);
+        eprintln!(
+            "{name}: error[BPF911]: no program matches {:?}",
+            common.programs
+        );
         return Err(2);
     }
     if progs.len() > 1 && common.programs.is_empty() {
         eprintln!(
             "{name}: {} programs; name the one the log is about with -p ({})",
             progs.len(),
-            progs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            progs
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return Err(2);
     }
     let mut report = CheckReport::new();
     for p in progs {
         let outcome = engine::check_program(&obj, p, &engine::CheckOptions::default());
-        report.results.push(crate::cli::check_result(&name, &obj, p, outcome));
+        report
+            .results
+            .push(crate::cli::check_result(&name, &obj, p, outcome));
     }
     let mut out = String::from("\nbpfproof's analysis of the object:\n");
     for r in &report.results {
@@ -131,7 +145,11 @@ fn reanalyse(obj_path: &Path, common: &Common, kernel_msg: &str, color: bool) ->
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("  {l}\n")).collect::<String>().trim_end().to_string()
+    s.lines()
+        .map(|l| format!("  {l}\n"))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 /// A Markdown page for the terminal: as is, with headings in bold when

@@ -21,7 +21,6 @@ fn bpfproof(args: &[&str]) -> Output {
         .expect("run bpfproof")
 }
 
-
 /// The fixture of each code: the arguments after `check`.
 const FIXTURES: &[(&str, &[&str])] = &[
     ("BPF101", &["corpus/programs/bad_div_zero.bpf.o"]),
@@ -59,13 +58,26 @@ const FIXTURES: &[(&str, &[&str])] = &[
     ("BPF906", &["corpus/programs/bad_input/bad_btf.bpf.o"]),
     ("BPF907", &["corpus/programs/bad_input/bad_btf_ext.bpf.o"]),
     ("BPF908", &["corpus/programs/bad_input/bad_map_def.bpf.o"]),
-    ("BPF909", &["corpus/programs/bad_input/unresolved_extern.bpf.o"]),
+    (
+        "BPF909",
+        &["corpus/programs/bad_input/unresolved_extern.bpf.o"],
+    ),
     ("BPF910", &["corpus/programs/bad_input/bad_core_relo.bpf.o"]),
-    ("BPF911", &["-p", "no_such_program", "corpus/programs/xdp_fw.bpf.o"]),
-    ("BPF912", &["corpus/programs/bad_input/unknown_section.bpf.o"]),
+    (
+        "BPF911",
+        &["-p", "no_such_program", "corpus/programs/xdp_fw.bpf.o"],
+    ),
+    (
+        "BPF912",
+        &["corpus/programs/bad_input/unknown_section.bpf.o"],
+    ),
     (
         "BPF913",
-        &["--btf", "corpus/programs/bad_input/not_btf.btf", "corpus/programs/xdp_fw.bpf.o"],
+        &[
+            "--btf",
+            "corpus/programs/bad_input/not_btf.btf",
+            "corpus/programs/xdp_fw.bpf.o",
+        ],
     ),
     ("BPF990", &["corpus/programs/bad_unbounded_loop.bpf.o"]),
 ];
@@ -164,7 +176,10 @@ fn explain_prints_the_page_of_every_code() {
         let o = bpfproof(&["explain", c.code, "--color", "never"]);
         assert_eq!(o.status.code(), Some(0), "{}", c.code);
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.starts_with(&format!("# {}: {}", c.code, c.name)), "{text}");
+        assert!(
+            text.starts_with(&format!("# {}: {}", c.code, c.name)),
+            "{text}"
+        );
         assert!(text.contains("## Fixed version"));
     }
     let o = bpfproof(&["explain", "--list"]);
@@ -198,8 +213,14 @@ fn explain_log_maps_a_recorded_kernel_log_and_reanalyses() {
     let o = bpfproof(&["explain", "--log", l, "--color", "never"]);
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("error[BPF301]: invalid access to packet"), "{text}");
-    assert!(text.contains("the last instruction the log shows is insn 1"), "{text}");
+    assert!(
+        text.contains("error[BPF301]: invalid access to packet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the last instruction the log shows is insn 1"),
+        "{text}"
+    );
     assert!(text.contains("help: "), "{text}");
     let o = bpfproof(&[
         "explain",
@@ -212,18 +233,34 @@ fn explain_log_maps_a_recorded_kernel_log_and_reanalyses() {
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("bpfproof finds the same error"), "{text}");
-    assert!(text.contains("--> corpus/programs/bad_pkt_bounds.bpf.c:18:11"), "{text}");
+    assert!(
+        text.contains("--> corpus/programs/bad_pkt_bounds.bpf.c:18:11"),
+        "{text}"
+    );
     // A log without an error (an accepted program) exits 0.
-    std::fs::write(&log, "0: R1=ctx() R10=fp0\n0: (b7) r0 = 0\n1: (95) exit\nprocessed 2 insns\n")
-        .expect("write");
+    std::fs::write(
+        &log,
+        "0: R1=ctx() R10=fp0\n0: (b7) r0 = 0\n1: (95) exit\nprocessed 2 insns\n",
+    )
+    .expect("write");
     assert_eq!(bpfproof(&["explain", "--log", l]).status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn color_always_styles_the_output() {
-    let o = bpfproof(&["check", "--color", "always", "corpus/programs/bad_pkt_bounds.bpf.o"]);
+    let o = bpfproof(&[
+        "check",
+        "--color",
+        "always",
+        "corpus/programs/bad_pkt_bounds.bpf.o",
+    ]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("\x1b["));
-    let o = bpfproof(&["check", "--color", "never", "corpus/programs/bad_pkt_bounds.bpf.o"]);
+    let o = bpfproof(&[
+        "check",
+        "--color",
+        "never",
+        "corpus/programs/bad_pkt_bounds.bpf.o",
+    ]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("\x1b["));
 }

@@ -23,7 +23,11 @@ fn recorded_kernel_logs_map_to_codes() {
             continue;
         };
         let rec = read(&path).expect("recording");
-        for r in rec.records.iter().filter(|r| r.verdict == KernelVerdict::Reject) {
+        for r in rec
+            .records
+            .iter()
+            .filter(|r| r.verdict == KernelVerdict::Reject)
+        {
             let Some(log) = r.log.as_deref().filter(|l| !l.trim().is_empty()) else {
                 continue;
             };
@@ -62,7 +66,10 @@ fn recorded_kernel_logs_map_to_codes() {
 /// Messages whose code depends on context the message does not carry
 /// (the engine knows the call site): `R1 type=ptr_or_null_ ...` is a
 /// helper argument (BPF405) except for global-function arguments (BPF407).
-const CONTEXT_DEPENDENT: &[&str] = &["type=ptr_or_null_ expected=", "type=map_value expected=ptr_"];
+const CONTEXT_DEPENDENT: &[&str] = &[
+    "type=ptr_or_null_ expected=",
+    "type=map_value expected=ptr_",
+];
 
 #[test]
 fn engine_codes_agree_with_the_message_table() {
@@ -85,11 +92,18 @@ fn engine_codes_agree_with_the_message_table() {
             }
             let table = code_for_message(msg);
             if table != Some(code) {
-                bad.push(format!("{name} {} {}: {code} vs table {table:?}: {msg}", r.object, r.program));
+                bad.push(format!(
+                    "{name} {} {}: {code} vs table {table:?}: {msg}",
+                    r.object, r.program
+                ));
             }
         }
     }
     eprintln!("{checked} rejections checked");
     assert!(checked > 0);
-    assert!(bad.is_empty(), "engine code differs from the table:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "engine code differs from the table:\n{}",
+        bad.join("\n")
+    );
 }

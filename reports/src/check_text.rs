@@ -107,10 +107,15 @@ fn groups(res: &CheckResult) -> Vec<Group<'static>> {
         if !d.path.is_empty() {
             let mut p = String::from("the path that reaches it:");
             for s in &d.path {
-                let what = if s.taken { "jump taken" } else { "falls through" };
+                let what = if s.taken {
+                    "jump taken"
+                } else {
+                    "falls through"
+                };
                 match (s.line, &s.text) {
                     (Some(l), Some(t)) => {
-                        let _ = write!(p, "\n  line {l}: `{}` → {what} (insn {})", t.trim(), s.insn);
+                        let _ =
+                            write!(p, "\n  line {l}: `{}` → {what} (insn {})", t.trim(), s.insn);
                     }
                     _ => {
                         let _ = write!(p, "\n  insn {} → {what}", s.insn);
@@ -208,7 +213,10 @@ pub fn describe_access(o: &Obligation) -> String {
         let c = v.const_value(false) as i64;
         (c, c)
     } else if v.smin >= 0 || v.umax <= i64::MAX as u64 {
-        (v.umin.min(i64::MAX as u64) as i64, v.umax.min(i64::MAX as u64) as i64)
+        (
+            v.umin.min(i64::MAX as u64) as i64,
+            v.umax.min(i64::MAX as u64) as i64,
+        )
     } else {
         (v.smin, v.smax)
     };
@@ -223,7 +231,12 @@ pub fn describe_access(o: &Obligation) -> String {
         }
     } else {
         if fixed != 0 {
-            let _ = write!(ptr, " {} {}", if fixed < 0 { '-' } else { '+' }, fixed.unsigned_abs());
+            let _ = write!(
+                ptr,
+                " {} {}",
+                if fixed < 0 { '-' } else { '+' },
+                fixed.unsigned_abs()
+            );
         }
         let _ = write!(ptr, " + a value in {lo}..={hi}");
     }
@@ -245,7 +258,10 @@ pub fn describe_access(o: &Obligation) -> String {
     let bytes = if first == last - o.size as i64 {
         format!("bytes {first}..{last}")
     } else {
-        format!("bytes from {first}..{} up to ..{last}", first.saturating_add(o.size as i64))
+        format!(
+            "bytes from {first}..{} up to ..{last}",
+            first.saturating_add(o.size as i64)
+        )
     };
     format!("{ptr}{bound}; the {}-byte {verb} covers {bytes}", o.size)
 }

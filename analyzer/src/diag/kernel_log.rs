@@ -51,31 +51,55 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("combined stack size of"), "BPF604"),
     // BPF5xx references and locks.
     (Pat::Prefix("Unreleased reference"), "BPF501"),
-    (Pat::Contains("reference has not been acquired before"), "BPF502"),
-    (Pat::Contains("must be referenced when passed to release"), "BPF502"),
+    (
+        Pat::Contains("reference has not been acquired before"),
+        "BPF502",
+    ),
+    (
+        Pat::Contains("must be referenced when passed to release"),
+        "BPF502",
+    ),
     (Pat::Prefix("release kernel function"), "BPF502"),
     (Pat::Contains("spin_lock"), "BPF503"),
     (Pat::Contains("spin_unlock"), "BPF503"),
-    (Pat::Prefix("function calls are not allowed while holding a lock"), "BPF503"),
+    (
+        Pat::Prefix("function calls are not allowed while holding a lock"),
+        "BPF503",
+    ),
     (Pat::Prefix("tracing progs cannot use bpf_timer"), "BPF503"),
     // BPF4xx calls.
     (Pat::Contains("is not pointing to valid bpf_map"), "BPF401"),
     (Pat::Prefix("invalid func "), "BPF401"),
     (Pat::Prefix("unknown func "), "BPF401"),
-    (Pat::Prefix("program of this type cannot use helper"), "BPF402"),
+    (
+        Pat::Prefix("program of this type cannot use helper"),
+        "BPF402",
+    ),
     (Pat::Prefix("calling kernel function"), "BPF402"),
-    (Pat::Prefix("invalid kernel function call not eliminated"), "BPF402"),
+    (
+        Pat::Prefix("invalid kernel function call not eliminated"),
+        "BPF402",
+    ),
     (Pat::Prefix("cannot call GPL-restricted function"), "BPF403"),
-    (Pat::Prefix("cannot call kernel function from non-GPL"), "BPF403"),
+    (
+        Pat::Prefix("cannot call kernel function from non-GPL"),
+        "BPF403",
+    ),
     (Pat::Prefix("helper call might sleep"), "BPF404"),
     (Pat::Contains("can be sleepable"), "BPF404"),
     (Pat::Prefix("program must be sleepable"), "BPF404"),
     (Pat::Prefix("cannot pass map_type"), "BPF406"),
     (Pat::Prefix("cannot update sockmap"), "BPF406"),
-    (Pat::Prefix("callback function not allowed for map"), "BPF406"),
+    (
+        Pat::Prefix("callback function not allowed for map"),
+        "BPF406",
+    ),
     (Pat::Prefix("the call stack of"), "BPF407"),
     (Pat::Prefix("cannot return stack pointer"), "BPF407"),
-    (Pat::Prefix("callback function cannot be the main program"), "BPF407"),
+    (
+        Pat::Prefix("callback function cannot be the main program"),
+        "BPF407",
+    ),
     // BPF1xx structure (before the register rules: `R11 is invalid`).
     (Pat::Prefix("div by zero"), "BPF101"),
     (Pat::Prefix("invalid shift"), "BPF101"),
@@ -85,7 +109,10 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Contains("bpf_ld_imm64 insn"), "BPF101"),
     (Pat::Prefix("invalid BPF_LD_IMM insn"), "BPF101"),
     (Pat::Prefix("LD_ABS is"), "BPF101"),
-    (Pat::Prefix("BPF_LD_[ABS|IND] instructions not allowed"), "BPF101"),
+    (
+        Pat::Prefix("BPF_LD_[ABS|IND] instructions not allowed"),
+        "BPF101",
+    ),
     (Pat::Prefix("invalid may_goto"), "BPF101"),
     (Pat::Prefix("jump out of range"), "BPF102"),
     (Pat::Prefix("last insn is not an exit or jmp"), "BPF102"),
@@ -95,7 +122,10 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("call to invalid destination"), "BPF102"),
     (Pat::Prefix("invalid insn idx"), "BPF102"),
     (Pat::Prefix("too many subprograms"), "BPF102"),
-    (Pat::Prefix("loading/calling other bpf or kernel functions"), "BPF102"),
+    (
+        Pat::Prefix("loading/calling other bpf or kernel functions"),
+        "BPF102",
+    ),
     // BPF2xx registers.
     (Pat::Reg("!read_ok"), "BPF201"),
     (Pat::Prefix("frame pointer is read only"), "BPF202"),
@@ -114,14 +144,23 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("misaligned key access"), "BPF306"),
     (Pat::Prefix("misaligned "), "BPF305"),
     // Helper memory arguments (before the map-value wordings they resemble).
-    (Pat::Reg("min value is negative, either use unsigned or"), "BPF405"),
+    (
+        Pat::Reg("min value is negative, either use unsigned or"),
+        "BPF405",
+    ),
     (Pat::Reg("unbounded memory access, use"), "BPF405"),
     (Pat::Reg("invalid zero-sized read"), "BPF405"),
-    (Pat::Prefix("helper access to the packet is not allowed"), "BPF405"),
+    (
+        Pat::Prefix("helper access to the packet is not allowed"),
+        "BPF405",
+    ),
     (Pat::Prefix("get_local_storage() doesn't support"), "BPF405"),
     (Pat::Prefix("expected an initialized"), "BPF405"),
     (Pat::Prefix("expected uninitialized"), "BPF405"),
-    (Pat::Contains("doesn't have constant offset. kptr"), "BPF405"),
+    (
+        Pat::Contains("doesn't have constant offset. kptr"),
+        "BPF405",
+    ),
     (Pat::Contains("kptr isn't referenced kptr"), "BPF405"),
     (Pat::Prefix("arg#"), "BPF405"),
     // Packets.
@@ -131,9 +170,18 @@ const RULES: &[(Pat, Code)] = &[
     // Map values (and kptr fields in them).
     (Pat::Prefix("invalid access to map value"), "BPF302"),
     (Pat::Reg("unbounded memory access, make sure"), "BPF302"),
-    (Pat::Reg("min value is negative, either use unsigned index"), "BPF302"),
-    (Pat::Reg("min value is outside of the allowed memory range"), "BPF302"),
-    (Pat::Reg("max value is outside of the allowed memory range"), "BPF302"),
+    (
+        Pat::Reg("min value is negative, either use unsigned index"),
+        "BPF302",
+    ),
+    (
+        Pat::Reg("min value is outside of the allowed memory range"),
+        "BPF302",
+    ),
+    (
+        Pat::Reg("max value is outside of the allowed memory range"),
+        "BPF302",
+    ),
     (Pat::Prefix("write into map forbidden"), "BPF302"),
     (Pat::Prefix("read from map forbidden"), "BPF302"),
     (Pat::Prefix("direct value offset of"), "BPF302"),
@@ -155,7 +203,10 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("dereference of modified"), "BPF304"),
     (Pat::Prefix("negative offset ctx ptr"), "BPF304"),
     (Pat::Prefix("variable ctx access"), "BPF304"),
-    (Pat::Contains("must have zero offset when passed to release func"), "BPF304"),
+    (
+        Pat::Contains("must have zero offset when passed to release func"),
+        "BPF304",
+    ),
     (Pat::Prefix("variable untrusted_ptr_ access"), "BPF304"),
     // Map keys, helper memory, kernel structs.
     (Pat::Prefix("write to change key"), "BPF306"),
@@ -169,7 +220,10 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("only read is supported"), "BPF308"),
     (Pat::Reg("is bpf_array invalid negative access"), "BPF308"),
     (Pat::Prefix("cannot access ptr member"), "BPF308"),
-    (Pat::Contains("access is allowed only to CAP_PERFMON"), "BPF308"),
+    (
+        Pat::Contains("access is allowed only to CAP_PERFMON"),
+        "BPF308",
+    ),
     (Pat::Reg("invalid negative access"), "BPF308"),
     // Invalid pointers and atomics.
     (Pat::Reg("invalid mem access"), "BPF305"),
@@ -179,7 +233,10 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Reg("invalid tcp_sock"), "BPF305"),
     (Pat::Reg("invalid xdp_sock"), "BPF305"),
     (Pat::Reg("invalid sock_common"), "BPF305"),
-    (Pat::Prefix("same insn cannot be used with different pointers"), "BPF305"),
+    (
+        Pat::Prefix("same insn cannot be used with different pointers"),
+        "BPF305",
+    ),
     // Pointer arithmetic.
     (Pat::Contains("pointer arithmetic"), "BPF203"),
     (Pat::Reg("pointer += pointer"), "BPF203"),
@@ -364,21 +421,39 @@ mod tests {
     #[test]
     fn current_wordings() {
         let cases = [
-            ("invalid access to packet, off=34 size=4, R3(id=0,off=34,r=14)", "BPF301"),
+            (
+                "invalid access to packet, off=34 size=4, R3(id=0,off=34,r=14)",
+                "BPF301",
+            ),
             ("R2 !read_ok", "BPF201"),
             ("R0 invalid mem access 'map_value_or_null'", "BPF305"),
             ("invalid bpf_context access off=256 size=4", "BPF304"),
-            ("misaligned context access off (0x0; 0x0)+0+2 size 4", "BPF304"),
+            (
+                "misaligned context access off (0x0; 0x0)+0+2 size 4",
+                "BPF304",
+            ),
             ("misaligned stack access off 0+-8+2 size 4", "BPF303"),
-            ("R1 min value is negative, either use unsigned index or do a if (index >=0) check.", "BPF302"),
-            ("R2 min value is negative, either use unsigned or 'var &= const'", "BPF405"),
+            (
+                "R1 min value is negative, either use unsigned index or do a if (index >=0) check.",
+                "BPF302",
+            ),
+            (
+                "R2 min value is negative, either use unsigned or 'var &= const'",
+                "BPF405",
+            ),
             ("R11 is invalid", "BPF101"),
             ("unknown opcode 8d", "BPF101"),
             ("Unreleased reference id=2 alloc_insn=5", "BPF501"),
             ("combined stack size of 3 calls is 544. Too large", "BPF604"),
-            ("R1 pointer arithmetic on map_value_or_null prohibited, null-check it first", "BPF203"),
+            (
+                "R1 pointer arithmetic on map_value_or_null prohibited, null-check it first",
+                "BPF203",
+            ),
             ("R1 type=scalar expected=fp, pkt", "BPF405"),
-            ("cannot call GPL-restricted function from non-GPL compatible program", "BPF403"),
+            (
+                "cannot call GPL-restricted function from non-GPL compatible program",
+                "BPF403",
+            ),
         ];
         for (m, c) in cases {
             assert_eq!(code_for_message(m), Some(c), "{m}");
@@ -389,7 +464,10 @@ mod tests {
     #[test]
     fn linux_5_wordings() {
         assert_eq!(code_for_message("R1 type=inv expected=fp"), Some("BPF405"));
-        assert_eq!(code_for_message("R0 invalid mem access 'inv'"), Some("BPF305"));
+        assert_eq!(
+            code_for_message("R0 invalid mem access 'inv'"),
+            Some("BPF305")
+        );
         assert_eq!(
             code_for_message("invalid stack type R1 off=-8 access_size=8"),
             Some("BPF303")

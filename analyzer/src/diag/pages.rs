@@ -100,7 +100,12 @@ mod tests {
                 let body = p[at..].split("\n## ").next().unwrap_or("");
                 assert!(body.trim().len() > 10, "{}: section '{s}' is empty", c.code);
             }
-            assert_eq!(p.matches("```").count() % 2, 0, "{}: unbalanced code fence", c.code);
+            assert_eq!(
+                p.matches("```").count() % 2,
+                0,
+                "{}: unbalanced code fence",
+                c.code
+            );
         }
     }
 

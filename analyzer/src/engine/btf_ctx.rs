@@ -151,7 +151,7 @@ pub fn btf_ctx_access(
     size: i32,
     write: bool,
 ) -> Result<CtxArg, Stop> {
-    if write || off < 0 || off >= 8 * MAX_BPF_FUNC_ARGS || off % size != 0 {
+    if write || !(0..8 * MAX_BPF_FUNC_ARGS).contains(&off) || off % size != 0 {
         return Ok(CtxArg::Invalid);
     }
     let btf = bundled_vmlinux_btf().map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;

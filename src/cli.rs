@@ -595,10 +595,13 @@ fn cmd_check(
         }
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {
             let out = engine::check_program(&obj, p, &check_opts);
+            let further = engine::further_errors(&obj, p, &check_opts, &out);
             if let Some(l) = &out.log {
                 log_text.push_str(&format!("# {}: {}\n{l}\n", name, p.name));
             }
-            report.results.push(check_result(&name, &obj, p, out));
+            report
+                .results
+                .push(check_result(&name, &obj, p, out, further));
         }
     }
     if log_level > 0 {
@@ -625,6 +628,7 @@ pub(crate) fn check_result(
     obj: &Object,
     p: &bpfproof_analyzer::object::Program,
     out: engine::Outcome,
+    further: Vec<(engine::Finding, engine::Failure)>,
 ) -> CheckResult {
     let verdict = match out.verdict {
         engine::Verdict::Accept => Verdict::Accept,
@@ -633,7 +637,7 @@ pub(crate) fn check_result(
         engine::Verdict::Error => Verdict::Error,
     };
     let names = bpfproof_reports::disasm::ObjectNames { obj, prog: p };
-    let error = out.finding.map(|f| ErrorDetail {
+    let detail_of = |f: engine::Finding| ErrorDetail {
         code: f.code.to_string(),
         message: f.message,
         disasm: f
@@ -648,13 +652,12 @@ pub(crate) fn check_result(
             column: l.col,
             text: l.text.clone(),
         }),
-    });
-    let mut diagnostics = Vec::new();
-    if let (Some(detail), Some(fail)) = (&error, &out.failure) {
-        diagnostics.push(Diagnostic {
+    };
+    let diagnostic =
+        |detail: &ErrorDetail, fail: &engine::Failure, notes: Vec<String>| Diagnostic {
             severity: "error",
             detail: detail.clone(),
-            notes: Vec::new(),
+            notes,
             help: bpfproof_analyzer::diag::help::help(&detail.code, &detail.message)
                 .map(str::to_string),
             access: fail
@@ -677,7 +680,20 @@ pub(crate) fn check_result(
                 .as_ref()
                 .and_then(|o| serde_json::to_value(o).ok()),
             counterexample: None,
-        });
+        };
+    let error = out.finding.map(detail_of);
+    let mut diagnostics = Vec::new();
+    if let (Some(detail), Some(fail)) = (&error, &out.failure) {
+        diagnostics.push(diagnostic(detail, fail, Vec::new()));
+    }
+    let n = further.len();
+    for (k, (f, fail)) in further.into_iter().enumerate() {
+        let note = format!(
+            "further error {} of {n}: the kernel stops at its first error; bpfproof went on \
+             exploring the other paths and met this one too",
+            k + 1
+        );
+        diagnostics.push(diagnostic(&detail_of(f), &fail, vec![note]));
     }
     CheckResult {
         object: name.to_string(),

@@ -114,10 +114,12 @@ fn reanalyse(
     }
     let mut report = CheckReport::new();
     for p in progs {
-        let outcome = engine::check_program(&obj, p, &engine::CheckOptions::default());
+        let opts = engine::CheckOptions::default();
+        let outcome = engine::check_program(&obj, p, &opts);
+        let further = engine::further_errors(&obj, p, &opts, &outcome);
         report
             .results
-            .push(crate::cli::check_result(&name, &obj, p, outcome));
+            .push(crate::cli::check_result(&name, &obj, p, outcome, further));
     }
     let mut out = String::from("\nbpfproof's analysis of the object:\n");
     for r in &report.results {

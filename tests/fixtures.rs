@@ -264,3 +264,36 @@ fn color_always_styles_the_output() {
     ]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("\x1b["));
 }
+
+#[test]
+fn further_errors_come_after_the_kernels_first() {
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/programs/bad_two_errors.bpf.o",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let r = &v["results"][0];
+    // The verdict and the first error are the kernel's.
+    assert_eq!(r["error"]["code"], "BPF301");
+    let d = r["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(d[0]["code"], "BPF301");
+    assert_eq!(d[1]["code"], "BPF305");
+    assert!(
+        d[1]["notes"][0]
+            .as_str()
+            .expect("note")
+            .starts_with("further error 1 of 1")
+    );
+    assert_eq!(d[1]["path"][0]["taken"], true);
+    let o = bpfproof(&[
+        "check",
+        "--color",
+        "never",
+        "corpus/programs/bad_two_errors.bpf.o",
+    ]);
+    insta::assert_snapshot!("check_several_errors", String::from_utf8_lossy(&o.stdout));
+}

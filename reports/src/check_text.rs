@@ -22,11 +22,15 @@ pub fn render(r: &CheckReport, color: bool) -> String {
         if res.error.is_none() {
             continue;
         }
-        let text = renderer.render(&groups(res));
-        for l in text.lines() {
-            let _ = writeln!(out, "{}", l.trim_end());
+        // One block per diagnostic: the kernel's first error, then the
+        // further ones, each standing on its own.
+        for g in groups(res) {
+            let text = renderer.render(&[g]);
+            for l in text.lines() {
+                let _ = writeln!(out, "{}", l.trim_end());
+            }
+            out.push('\n');
         }
-        out.push('\n');
     }
     let count = |v| r.results.iter().filter(|x| x.verdict == v).count();
     let _ = writeln!(

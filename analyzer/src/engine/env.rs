@@ -123,6 +123,25 @@ pub struct Env<'a> {
     pub decisions: super::obligation::DecisionList,
     /// The state and path at the instruction that failed.
     pub failure: Option<(crate::state::VerifierState, super::obligation::DecisionList)>,
+    /// Beyond the kernel: keep exploring the other paths after an error
+    /// and collect the errors met ([`Env::errors`]).
+    pub collect_errors: bool,
+    /// The errors collected in that mode, in the order met, with the state,
+    /// the path and the access of each.
+    pub errors: Vec<CollectedError>,
+}
+
+/// One error met while collecting several ([`Env::collect_errors`]).
+#[derive(Clone, Debug)]
+pub struct CollectedError {
+    /// The error.
+    pub finding: Finding,
+    /// The state before the failing instruction.
+    pub state: crate::state::VerifierState,
+    /// The branch decisions that led there.
+    pub path: super::obligation::DecisionList,
+    /// The access that could not be proven, when it is one.
+    pub obligation: Option<super::obligation::Obligation>,
 }
 
 impl<'a> Env<'a> {
@@ -173,6 +192,8 @@ impl<'a> Env<'a> {
             obligations: 0,
             decisions: None,
             failure: None,
+            collect_errors: false,
+            errors: Vec::new(),
             map_fields: Vec::new(),
             inner_maps: Vec::new(),
             inner_of: Vec::new(),

@@ -123,7 +123,15 @@ pub struct CheckOptions {
     pub prog_flags: u32,
     /// Kernel-style log: 0 none, 1 the path to the end, 2 every instruction.
     pub log_level: u8,
+    /// Beyond the kernel: after an error, go on exploring the other paths
+    /// and collect every error met into [`Outcome::errors`] (the verdict and
+    /// statistics of such a run are not the kernel's: use a normal run for
+    /// those).
+    pub collect_errors: bool,
 }
+
+/// At most this many errors are collected in one run.
+pub const MAX_COLLECTED_ERRORS: usize = 16;
 
 /// `BPF_F_TEST_STATE_FREQ`.
 pub const BPF_F_TEST_STATE_FREQ: u32 = 1 << 3;
@@ -145,6 +153,10 @@ pub struct Outcome {
     pub log: Option<String>,
     /// Where the first error was met: the state, the path, the access.
     pub failure: Option<Failure>,
+    /// With [`CheckOptions::collect_errors`]: every error met on the paths
+    /// explored, in the order met (the first is the kernel's), one per
+    /// instruction and message.
+    pub errors: Vec<(Finding, Failure)>,
 }
 
 /// The context of a rejection.
@@ -158,6 +170,36 @@ pub struct Failure {
     pub path: Vec<(usize, bool)>,
     /// The memory access that could not be proven, when the error is one.
     pub obligation: Option<obligation::Obligation>,
+}
+
+/// Beyond the kernel: the errors after the kernel's first one. When a
+/// normal run rejects, a second run in [`CheckOptions::collect_errors`]
+/// mode explores the remaining paths; the errors it meets at other
+/// instructions are returned, in the order met. Empty when the program is
+/// not rejected.
+pub fn further_errors(
+    obj: &Object,
+    prog: &Program,
+    opts: &CheckOptions,
+    first: &Outcome,
+) -> Vec<(Finding, Failure)> {
+    let Some(f0) = first
+        .finding
+        .as_ref()
+        .filter(|_| first.verdict == Verdict::Reject)
+    else {
+        return Vec::new();
+    };
+    let collect = CheckOptions {
+        collect_errors: true,
+        log_level: 0,
+        ..opts.clone()
+    };
+    check_program(obj, prog, &collect)
+        .errors
+        .into_iter()
+        .filter(|(f, _)| !(f.insn == f0.insn && f.code == f0.code))
+        .collect()
 }
 
 /// `can_be_sleepable` (checked by `check_attach_btf_id`).
@@ -197,6 +239,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         finding,
         log: None,
         failure: None,
+        errors: Vec::new(),
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -268,6 +311,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Reject, Some(f), Stats::default());
     }
+    env.collect_errors = opts.collect_errors;
     env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
@@ -311,30 +355,50 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         log::line(&mut env, &summary);
     }
     let log_text = env.log.take().map(|l| l.buf);
+    let maps: Vec<crate::state::print::MapInfo<'_>> = obj
+        .maps
+        .iter()
+        .map(|m| crate::state::print::MapInfo {
+            name: &m.name,
+            key_size: m.key_size,
+            value_size: m.value_size,
+        })
+        .collect();
+    let to_failure = |st: &crate::state::VerifierState,
+                      path: &obligation::DecisionList,
+                      ob: Option<obligation::Obligation>| Failure {
+        state: crate::state::print::print_cur_state(st, true, &maps)
+            .trim()
+            .to_string(),
+        path: obligation::decisions(path),
+        obligation: ob,
+    };
     let failure = match (&result, env.failure.take()) {
         (Err(env::Stop::Reject(_)), Some((st, path))) => {
-            let maps: Vec<crate::state::print::MapInfo<'_>> = obj
-                .maps
-                .iter()
-                .map(|m| crate::state::print::MapInfo {
-                    name: &m.name,
-                    key_size: m.key_size,
-                    value_size: m.value_size,
-                })
-                .collect();
-            Some(Failure {
-                state: crate::state::print::print_cur_state(&st, true, &maps)
-                    .trim()
-                    .to_string(),
-                path: obligation::decisions(&path),
-                obligation: env.cur_obligation.take(),
-            })
+            Some(to_failure(&st, &path, env.cur_obligation.take()))
         }
         _ => None,
     };
+    let mut errors: Vec<(Finding, Failure)> = Vec::new();
+    for e in std::mem::take(&mut env.errors) {
+        let dup = errors
+            .iter()
+            .any(|(f, _)| f.insn == e.finding.insn && f.code == e.finding.code);
+        if !dup {
+            let fail = to_failure(&e.state, &e.path, e.obligation);
+            errors.push((e.finding, fail));
+        }
+    }
+    if let (Err(env::Stop::Reject(f)), Some(fail)) = (&result, &failure)
+        && opts.collect_errors
+    {
+        // An error raised outside the per-instruction step ends the run.
+        errors.push((f.clone(), fail.clone()));
+    }
     let with_log = |mut o: Outcome| {
         o.log = log_text.clone();
         o.failure = failure.clone();
+        o.errors = errors.clone();
         o
     };
     with_log(match result {

@@ -495,6 +495,25 @@ mod tests {
     }
 
     #[test]
+    fn finds_the_error_in_a_linux_5_log() {
+        // bpftool on Linux 5.10: `inv` scalars, `_value` bounds, and state
+        // lines whose words are not all `reg=value`.
+        let log = "func#0 @0\n\
+                   0: R1=ctx(id=0,off=0,imm=0) R10=fp0\n\
+                   0: (b7) r2 = 0\n\
+                   1: R1=ctx(id=0,off=0,imm=0) R2_w=inv0 R10=fp0\n\
+                   1: (85) call bpf_get_prandom_u32#7\n\
+                   2: R0_w=inv(id=0,umax_value=4294967295,var_off=(0x0; 0xffffffff)) R10=fp0\n\
+                   2: (71) r1 = *(u8 *)(r0 +0)\n\
+                   R0 invalid mem access 'inv'\n\
+                   processed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n";
+        let e = find_error(log).expect("found");
+        assert_eq!(e.message, "R0 invalid mem access 'inv'");
+        assert_eq!(e.code, Some("BPF305"));
+        assert_eq!(e.insn, Some(2));
+    }
+
+    #[test]
     fn infinite_loop_after_state_lines() {
         let log = "3: (56) if w1 != 0x7 goto pc-2\ninfinite loop detected at insn 3\ncur state: R1=scalar() R10=fp0\nold state: R1=scalar() R10=fp0\n";
         assert_eq!(find_error(log).and_then(|e| e.code), Some("BPF603"));

@@ -75,6 +75,10 @@ enum Command {
         /// Parallel jobs.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// SARIF: write C source paths relative to DIR (`%SRCROOT%`), as
+        /// code-scanning services expect (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        source_root: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -154,13 +158,16 @@ enum CorpusCommand {
         /// The corpus directory.
         #[arg(long, default_value = "corpus")]
         dir: PathBuf,
-        /// Output format: text, json or markdown.
+        /// Output format: text, json, markdown or html (a self-contained
+        /// page with plots).
         #[arg(long, default_value = "text")]
         format: String,
         /// List programs: false-accepts, false-rejects, unsupported, msg-mismatch.
         #[arg(long)]
         show: Option<String>,
-        /// Write the output to FILE.
+        /// Write the output to FILE; with `--format html` (or markdown and
+        /// an existing directory) a directory receiving `index.html`
+        /// (`report.md`).
         #[arg(long)]
         output: Option<PathBuf>,
         /// No progress on standard error.
@@ -224,6 +231,8 @@ pub(crate) enum Format {
     Json,
     Sarif,
     Csv,
+    /// veristat's own CSV columns only (for `veristat -C`).
+    Veristat,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -261,8 +270,16 @@ pub fn run() -> i32 {
             log_level,
             log,
             jobs: _,
+            source_root,
             common,
-        } => cmd_check(&objects, unprivileged, log_level, log.as_deref(), &common),
+        } => cmd_check(
+            &objects,
+            unprivileged,
+            log_level,
+            log.as_deref(),
+            source_root.as_deref(),
+            &common,
+        ),
         Command::Compare {
             objects,
             kernel,
@@ -382,7 +399,7 @@ pub(crate) fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
 
 /// Writes `text` to `path` through a temporary file and a rename, so an
 /// interrupted run never leaves a half-written file.
-fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let name = path
         .file_name()
@@ -530,11 +547,9 @@ fn cmd_check(
     unprivileged: bool,
     log_level: u8,
     log_path: Option<&std::path::Path>,
+    source_root: Option<&std::path::Path>,
     common: &Common,
 ) -> i32 {
-    if let Some(c) = unsupported_format(common, "check (for now)") {
-        return c;
-    }
     let opts = match load_options(common) {
         Ok(o) => o,
         Err(e) => return usage_error(&e),
@@ -616,7 +631,16 @@ fn cmd_check(
     }
     let text = match common.format {
         Format::Json => serde_json::to_string_pretty(&report).expect("json") + "\n",
-        _ => bpfproof_reports::check_text::render(&report, use_color(common)),
+        Format::Sarif => bpfproof_reports::sarif::render_sarif(
+            &report,
+            &bpfproof_reports::sarif::SarifOptions {
+                source_root: source_root.map(|p| p.to_path_buf()),
+                ..Default::default()
+            },
+        ),
+        Format::Csv => bpfproof_reports::csv::render_csv(&report),
+        Format::Veristat => bpfproof_reports::csv::render_veristat(&report),
+        Format::Text => bpfproof_reports::check_text::render(&report, use_color(common)),
     };
     let rc = emit(common, &text);
     if rc != 0 { rc } else { report.exit_code() }
@@ -672,6 +696,7 @@ pub(crate) fn check_result(
                     insn,
                     taken,
                     line: p.line_for(insn).map(|l| l.line),
+                    file: p.line_for(insn).map(|l| l.file.clone()),
                     text: p.line_for(insn).map(|l| l.text.clone()),
                 })
                 .collect(),

@@ -2,6 +2,7 @@
 
 use bpfproof_corpus::record::CORPORA;
 use bpfproof_corpus::score::{RunReport, render_table, run_corpus, unsupported_reasons};
+use bpfproof_reports::corpus_report::{render_html, render_markdown};
 use std::io::Write;
 use std::path::Path;
 
@@ -32,8 +33,8 @@ pub fn cmd_corpus_run(
     output: Option<&Path>,
     quiet: bool,
 ) -> i32 {
-    if !matches!(format, "text" | "json" | "markdown") {
-        eprintln!("error: --format must be text, json or markdown");
+    if !matches!(format, "text" | "json" | "markdown" | "html") {
+        eprintln!("error: --format must be text, json, markdown or html");
         return 2;
     }
     if let Some(s) = show
@@ -77,10 +78,12 @@ pub fn cmd_corpus_run(
     }
     let mut text = match format {
         "json" => serde_json::to_string_pretty(&report).expect("json") + "\n",
+        "markdown" if show.is_none() => render_markdown(&report),
         "markdown" => render_table(&report, true),
+        "html" => render_html(&report),
         _ => render_table(&report, false),
     };
-    if format != "json" {
+    if format == "text" || (format == "markdown" && show.is_some()) {
         if let Some(s) = show {
             for r in &report.results {
                 let hit = match s {
@@ -117,9 +120,25 @@ pub fn cmd_corpus_run(
     }
     match output {
         Some(p) => {
-            if let Err(e) = std::fs::write(p, &text) {
-                eprintln!("error: cannot write {}: {e}", p.display());
+            // html: DIR/index.html; markdown into an existing directory:
+            // DIR/report.md; else the file itself. Written atomically.
+            let file = match format {
+                "html" => {
+                    if let Err(e) = std::fs::create_dir_all(p) {
+                        eprintln!("error: cannot create {}: {e}", p.display());
+                        return 2;
+                    }
+                    p.join("index.html")
+                }
+                "markdown" if p.is_dir() => p.join("report.md"),
+                _ => p.to_path_buf(),
+            };
+            if let Err(e) = crate::cli::write_atomic(&file, &text) {
+                eprintln!("error: cannot write {}: {e}", file.display());
                 return 2;
+            }
+            if !quiet {
+                eprintln!("wrote {}", file.display());
             }
         }
         None => {

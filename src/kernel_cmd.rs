@@ -137,7 +137,7 @@ pub fn cmd_compare(a: &CompareArgs<'_>) -> i32 {
         render_text(&rows)
     };
     let rc = match a.output {
-        Some(p) => match std::fs::write(p, &text) {
+        Some(p) => match crate::cli::write_atomic(p, &text) {
             Ok(()) => 0,
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", p.display());

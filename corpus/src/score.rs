@@ -10,84 +10,12 @@ use crate::kernel::KernelVerdict;
 use crate::record::{Record, read};
 use bpfproof_analyzer::engine::{CheckOptions, Outcome, Verdict, check_program};
 use bpfproof_analyzer::object::{LoadOptions, Object, load_file};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-/// One program's comparison (`corpus run --format json`, `results`).
-#[derive(Clone, Debug, Serialize)]
-pub struct ProgramResult {
-    /// Corpus name.
-    pub corpus: String,
-    /// Object file name.
-    pub object: String,
-    /// Program name.
-    pub program: String,
-    /// Recorded live verdict: `accept`, `reject`, `not-run`.
-    pub kernel: String,
-    /// The annotation's verdict, when there is one.
-    pub expected: Option<String>,
-    /// bpfproof's verdict.
-    pub bpfproof: String,
-    /// The kernel's first error line.
-    pub kernel_message: Option<String>,
-    /// bpfproof's first error line (or unsupported reason).
-    pub bpfproof_message: Option<String>,
-    /// bpfproof's diagnostic code of that first error (`BPFxxx`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bpfproof_code: Option<&'static str>,
-    /// Messages the test expects in the log (`__msg`, `errstr`, or the
-    /// kernel's first error for recorded programs).
-    pub expected_messages: Vec<String>,
-    /// Whether they were found in bpfproof's log (`None` when not applicable).
-    pub msg_match: Option<bool>,
-    /// Kernel `insns_processed`.
-    pub kernel_insns_processed: Option<u64>,
-    /// bpfproof `insns_processed`.
-    pub bpfproof_insns_processed: Option<u64>,
-    /// Kernel verification time (µs).
-    pub kernel_time_us: Option<u64>,
-    /// bpfproof analysis time (µs).
-    pub bpfproof_time_us: u64,
-}
-
-/// One corpus's table row (`corpus run --format json`, `corpora`).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct CorpusSummary {
-    /// Corpus name.
-    pub name: String,
-    /// Programs recorded.
-    pub programs: usize,
-    /// Kernel verdict accept/reject and ours equal.
-    pub agree: usize,
-    /// Kernel rejects, bpfproof accepts.
-    pub false_accepts: usize,
-    /// Kernel accepts, bpfproof rejects.
-    pub false_rejects: usize,
-    /// bpfproof said unsupported.
-    pub unsupported: usize,
-    /// bpfproof could not load the program.
-    pub errors: usize,
-    /// The kernel did not verify it (EPERM, missing input).
-    pub not_run: usize,
-    /// Rejected programs with expected messages.
-    pub msg_expected: usize,
-    /// Of those, the ones whose messages bpfproof's log contains.
-    pub msg_match: usize,
-    /// Total bpfproof time (µs).
-    pub bpfproof_time_us: u64,
-    /// Total recorded kernel verification time (µs) of the same programs.
-    pub kernel_time_us: u64,
-}
-
-/// The whole run.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RunReport {
-    /// One row per corpus.
-    pub corpora: Vec<CorpusSummary>,
-    /// Every program.
-    pub results: Vec<ProgramResult>,
-}
+pub use bpfproof_reports::corpus_report::{
+    CorpusSummary, ProgramResult, RunReport, render_table, unsupported_reasons,
+};
 
 /// The directory holding a corpus's objects.
 fn objects_dir(corpus_dir: &Path, name: &str) -> PathBuf {
@@ -392,7 +320,7 @@ fn score_object(
             .as_ref()
             .ok()
             .and_then(|o| o.finding.as_ref())
-            .map(|f| f.code);
+            .map(|f| f.code.to_string());
         let msg_match = match (&outcome, r.verdict) {
             (Ok(o), KernelVerdict::Reject) if !exp.msgs.is_empty() => Some(
                 o.verdict == Verdict::Reject
@@ -409,6 +337,7 @@ fn score_object(
             corpus: corpus.to_string(),
             object: object.to_string(),
             program: r.program.clone(),
+            prog_type: r.prog_type.clone(),
             kernel: kernel_str(r.verdict).to_string(),
             expected: exp.expected,
             bpfproof,
@@ -466,94 +395,4 @@ pub fn summarize(name: &str, results: &[ProgramResult]) -> CorpusSummary {
         }
     }
     s
-}
-
-/// Renders the table as text (`markdown: false`) or a Markdown table.
-pub fn render_table(report: &RunReport, markdown: bool) -> String {
-    let head = [
-        "corpus",
-        "programs",
-        "agree",
-        "false accepts",
-        "false rejects",
-        "unsupported",
-        "errors",
-        "not run",
-        "msg match",
-        "bpfproof ms",
-        "kernel ms",
-    ];
-    let rows: Vec<Vec<String>> = report
-        .corpora
-        .iter()
-        .map(|c| {
-            let measured = c.programs - c.not_run;
-            vec![
-                c.name.clone(),
-                c.programs.to_string(),
-                format!("{} ({:.1}%)", c.agree, pct(c.agree, measured)),
-                c.false_accepts.to_string(),
-                c.false_rejects.to_string(),
-                c.unsupported.to_string(),
-                c.errors.to_string(),
-                c.not_run.to_string(),
-                format!("{}/{}", c.msg_match, c.msg_expected),
-                format!("{:.1}", c.bpfproof_time_us as f64 / 1000.0),
-                format!("{:.1}", c.kernel_time_us as f64 / 1000.0),
-            ]
-        })
-        .collect();
-    let mut out = String::new();
-    if markdown {
-        out += &format!("| {} |\n", head.join(" | "));
-        out += &format!("|{}\n", "---|".repeat(head.len()));
-        for r in rows {
-            out += &format!("| {} |\n", r.join(" | "));
-        }
-    } else {
-        let widths: Vec<usize> = (0..head.len())
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].len())
-                    .chain([head[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<String>| {
-            cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:>w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                + "\n"
-        };
-        out += &line(head.iter().map(|s| s.to_string()).collect());
-        for r in rows {
-            out += &line(r);
-        }
-    }
-    out
-}
-
-fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        100.0 * a as f64 / b as f64
-    }
-}
-
-/// The most common reasons for `unsupported`, with counts (for notes).
-pub fn unsupported_reasons(results: &[ProgramResult]) -> Vec<(String, usize)> {
-    let mut m: HashMap<String, usize> = HashMap::new();
-    for r in results.iter().filter(|r| r.bpfproof == "unsupported") {
-        let msg = r.bpfproof_message.clone().unwrap_or_default();
-        let key = msg.split(" (insn").next().unwrap_or(&msg).to_string();
-        *m.entry(key).or_default() += 1;
-    }
-    let mut v: Vec<_> = m.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
 }

@@ -59,6 +59,9 @@ pub struct PathStep {
     /// Its C source line, when line info exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Its C source file, when line info exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// The text of that source line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,

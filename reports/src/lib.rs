@@ -5,8 +5,11 @@
 pub mod cfg;
 pub mod check;
 pub mod check_text;
+pub mod corpus_report;
+pub mod csv;
 pub mod disasm;
 pub mod list;
+pub mod sarif;
 
 /// The bpfproof version written into reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

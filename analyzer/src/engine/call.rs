@@ -17,7 +17,7 @@ use crate::platform::protos::{
     ArgBase, ArgType, FuncProto, RetBase, TypeFlags as PF, func_proto_alternatives,
     privileged_condition,
 };
-use crate::platform::{MapType, helper_name};
+use crate::platform::{MapType, ProgType, helper_name};
 use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
 
 /// `BPF_MAX_VAR_SIZ`.
@@ -31,7 +31,9 @@ struct Meta {
     map: Option<u32>,
     /// Register of the memory argument whose size comes next.
     mem_regno: Option<usize>,
-    mem_uninit: bool,
+    /// The helper may write the memory argument (all but `MEM_RDONLY`:
+    /// 6.12's prototypes lack some of 6.18's `MEM_WRITE` flags).
+    mem_clobber: bool,
     mem_write: bool,
     /// `msize_max_value`: umax of the last size argument.
     msize_max: u64,
@@ -43,6 +45,8 @@ struct Meta {
     alloc_size: Option<u64>,
     /// The kptr field of an `ARG_KPTR_XCHG_DEST` argument.
     kptr: Option<super::kptr::KptrField>,
+    /// `const_map_key`: the constant key of an array lookup (Linux 6.13+).
+    const_map_key: Option<u64>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -51,8 +55,22 @@ fn func_name(id: i32) -> &'static str {
 
 /// Whether a condition on a `*_func_proto` path holds for this program and
 /// a root loader; `None` when it cannot be decided offline.
+/// Conditions of 6.12's `*_func_proto` paths that do not hold on the
+/// recorded 6.18 kernel (its configuration, probed by loading a call of
+/// each helper for each program type): `bpf_override_return`,
+/// `bpf_probe_write_user` and the `bpf_lwt_seg6_*` helpers are refused
+/// there ("program of this type cannot use helper").
+const RECORDED_KERNEL_OFF: &[&str] = &[
+    "CONFIG_BPF_KPROBE_OVERRIDE",
+    "IS_ENABLED(CONFIG_IPV6_SEG6_BPF)",
+    "security_locked_down(LOCKDOWN_BPF_WRITE_USER) >= 0",
+];
+
 fn prog_condition(env: &Env<'_>, c: &str) -> Option<bool> {
     use crate::platform::AttachType as A;
+    if RECORDED_KERNEL_OFF.contains(&c) {
+        return Some(false);
+    }
     if privileged_condition(c) {
         return Some(true);
     }
@@ -98,8 +116,12 @@ pub fn check_helper_call(
             "function calls are not allowed while holding a lock"
         );
     }
-    let alts = func_proto_alternatives(env.prog_type, id);
-    if alts.is_empty() {
+    let alts = if cgroup_retval_refused(env, id) {
+        &[]
+    } else {
+        func_proto_alternatives(env.prog_type, id)
+    };
+    if alts.is_empty() && base_func_proto_618(env, id).is_none() {
         bail_reject!(
             "BPF402",
             idx,
@@ -136,16 +158,17 @@ pub fn check_helper_call(
             break;
         }
     }
-    let Some(first) = chosen else {
-        bail_reject!(
+    let proto: &FuncProto = match (chosen, base_func_proto_618(env, id)) {
+        (Some(first), _) => first.proto,
+        (None, Some(p)) => p,
+        (None, None) => bail_reject!(
             "BPF402",
             idx,
             "program of this type cannot use helper {}#{}",
             func_name(id),
             id
-        );
+        ),
     };
-    let proto: &FuncProto = first.proto;
     if proto.gpl_only && !env.obj.gpl_compatible() {
         bail_reject!(
             "BPF403",
@@ -296,7 +319,16 @@ pub fn check_helper_call(
             };
             let mut r = RegState::pointer(BaseType::MapValue);
             r.map = Some(m);
-            if ret.flags.contains(PF::PTR_MAYBE_NULL) {
+            // Linux 6.13+ (the recorded 6.18 kernel; 6.12 does not): a lookup
+            // in an array with a constant in-bounds key cannot fail.
+            let elide = func_name(id) == "bpf_map_lookup_elem"
+                && env.map(m).is_some_and(|md| {
+                    can_elide_value_nullness(md.map_type)
+                        && meta
+                            .const_map_key
+                            .is_some_and(|k| k < u64::from(md.max_entries))
+                });
+            if ret.flags.contains(PF::PTR_MAYBE_NULL) && !elide {
                 r.flags.0 |= TypeFlags::MAYBE_NULL;
                 r.id = env.new_id();
             } else if matches!(
@@ -334,6 +366,19 @@ pub fn check_helper_call(
             let mut r = RegState::pointer(BaseType::BtfId);
             r.btf_id = super::kfunc::helper_ret_struct(proto.ret_btf_id.unwrap_or(""), idx)?;
             r.flags.0 |= TypeFlags::TRUSTED;
+            r
+        }
+        RetBase::PtrToBtfId
+            if meta.kptr.is_none()
+                && ret.flags == PF::PTR_MAYBE_NULL
+                && proto
+                    .ret_btf_id
+                    .is_some_and(|n| n.starts_with("&btf_sock_ids[")) =>
+        {
+            let mut r = RegState::pointer(BaseType::BtfId);
+            r.btf_id = super::kfunc::helper_ret_struct(proto.ret_btf_id.unwrap_or(""), idx)?;
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
             r
         }
         RetBase::PtrToBtfId if meta.kptr.is_some() => {
@@ -611,7 +656,18 @@ fn is_acquire_function(name: &str) -> bool {
 
 /// `is_ptr_cast_function` (the ones returning socket pointers we model).
 fn is_ptr_cast_function(name: &str) -> bool {
-    matches!(name, "bpf_sk_fullsock" | "bpf_tcp_sock")
+    matches!(
+        name,
+        "bpf_sk_fullsock"
+            | "bpf_tcp_sock"
+            | "bpf_skc_to_tcp_sock"
+            | "bpf_skc_to_tcp6_sock"
+            | "bpf_skc_to_udp6_sock"
+            | "bpf_skc_to_mptcp_sock"
+            | "bpf_skc_to_tcp_timewait_sock"
+            | "bpf_skc_to_tcp_request_sock"
+            | "bpf_skc_to_unix_sock"
+    )
 }
 
 /// `bpf_helper_changes_pkt_data` by helper id.
@@ -789,6 +845,7 @@ fn check_func_arg(
             } else {
                 m.value_size
             };
+            let (map_type, key_size) = (m.map_type, m.key_size);
             expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
             let access = if t.flags.contains(PF::MEM_UNINIT) {
                 Access::Write
@@ -803,8 +860,11 @@ fn check_func_arg(
                 size as u64,
                 access,
                 false,
-                t.flags.contains(PF::MEM_UNINIT),
+                access == Access::Write,
             )?;
+            if t.base == ArgBase::PtrToMapKey && can_elide_value_nullness(map_type) {
+                meta.const_map_key = get_constant_map_key(env, st, &reg, key_size);
+            }
         }
         ArgBase::PtrToMem => {
             expect(env, MEM_ARG_TYPES, MEM_ARG_TYPES_STR)?;
@@ -815,13 +875,14 @@ fn check_func_arg(
                     return Err(unsupported(idx, format!("helper argument size `{sz}`")));
                 };
                 let access = if write { Access::Write } else { Access::Read };
-                check_helper_mem_access(env, st, idx, regno, n, access, false, uninit)?;
+                let clobber = !t.flags.contains(PF::MEM_RDONLY);
+                check_helper_mem_access(env, st, idx, regno, n, access, false, clobber)?;
                 if t.flags.contains(PF::MEM_ALIGNED) {
                     super::mem::check_ptr_alignment(idx, &reg, 0, n as i32, true)?;
                 }
             } else {
                 meta.mem_regno = Some(regno);
-                meta.mem_uninit = uninit;
+                meta.mem_clobber = !t.flags.contains(PF::MEM_RDONLY);
                 meta.mem_write = write;
             }
         }
@@ -857,7 +918,7 @@ fn check_func_arg(
             } else {
                 Access::Read
             };
-            check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_uninit)?;
+            check_helper_mem_access(env, st, idx, mem, umax, access, zero_ok, meta.mem_clobber)?;
             mark_chain_precision(env, st, regno);
         }
         ArgBase::ConstAllocSizeOrZero => {
@@ -913,10 +974,78 @@ fn check_func_arg(
                 meta.ref_obj_id = Some(reg.ref_obj_id);
             }
         }
-        ArgBase::PtrToBtfIdSockCommon => {
-            if reg.base == BaseType::BtfId {
-                return Err(unsupported(idx, "BTF socket pointers passed to helpers"));
+        ArgBase::PtrToBtfIdSockCommon if reg.base == BaseType::BtfId => {
+            // btf_id_sock_common_types: ptr_ and trusted_ptr_ to a struct
+            // starting with sock_common.
+            let release = t.flags.contains(PF::OBJ_RELEASE);
+            let mut f = reg.flags.0;
+            if nullable {
+                f &= !TypeFlags::MAYBE_NULL;
             }
+            if !(f == 0 || f == TypeFlags::TRUSTED) {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} type={} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_",
+                    regno,
+                    reg.type_str()
+                );
+            }
+            if reg.may_be_null() && release {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "Possibly NULL pointer passed to helper arg{}",
+                    regno
+                );
+            }
+            let btf = crate::object::btf::bundled_vmlinux_btf()
+                .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+            let Some(want) =
+                btf.find_by_name_kind("sock_common", crate::object::btf::BtfKind::Struct)
+            else {
+                return Err(unsupported(idx, "struct sock_common not in the kernel BTF"));
+            };
+            let strict = release && func_name(id) != "bpf_sk_release";
+            match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, strict) {
+                None => {
+                    return Err(unsupported(
+                        idx,
+                        "BTF pointers into arrays passed to helpers",
+                    ));
+                }
+                Some(false) => bail_reject!(
+                    "BPF405",
+                    idx,
+                    "R{} is of type {} but {} is expected",
+                    regno,
+                    btf.name_of(reg.btf_id),
+                    "sock_common"
+                ),
+                Some(true) => {}
+            }
+            if release && reg.off != 0 {
+                return Err(unsupported(
+                    idx,
+                    "released BTF pointers with a fixed offset",
+                ));
+            }
+            super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
+            if release {
+                if reg.ref_obj_id == 0 {
+                    bail_reject!(
+                        "BPF502",
+                        idx,
+                        "R{} must be referenced when passed to release function",
+                        regno
+                    );
+                }
+                meta.release_ref = Some(reg.ref_obj_id);
+            } else if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
+            }
+        }
+        ArgBase::PtrToBtfIdSockCommon => {
             expect(
                 env,
                 &[
@@ -937,6 +1066,8 @@ fn check_func_arg(
                     );
                 }
                 meta.release_ref = Some(reg.ref_obj_id);
+            } else if reg.ref_obj_id != 0 {
+                meta.ref_obj_id = Some(reg.ref_obj_id);
             }
         }
         ArgBase::KptrXchgDest => {
@@ -1112,22 +1243,53 @@ fn parse_size(s: &str) -> Option<u64> {
         "sizeof(u32)" | "sizeof(__u32)" | "sizeof(int)" => Some(4),
         "sizeof(u16)" => Some(2),
         "sizeof(u8)" => Some(1),
-        other => other.parse().ok(),
+        other => other.parse().ok().or_else(|| {
+            // `sizeof(struct X)`: the kernel struct's size.
+            let name = other
+                .strip_prefix("sizeof(struct ")?
+                .strip_suffix(')')?
+                .trim();
+            let btf = crate::object::btf::bundled_vmlinux_btf().ok()?;
+            let id = btf.find_by_name_kind(name, crate::object::btf::BtfKind::Struct)?;
+            btf.resolve_size(id).ok().filter(|n| *n > 0)
+        }),
     }
 }
 
-/// `check_helper_mem_access` with `zero_size_allowed`, for
-/// `check_mem_reg` (global function memory arguments).
-pub(super) fn check_helper_mem_access_pub(
+/// `check_mem_reg`: memory of `size` bytes behind `regno` (a global
+/// function's or kfunc's memory argument) must be readable and writable,
+/// checked on a not-NULL copy of a possibly NULL pointer; the write check
+/// clobbers stack bytes (the callee may write them).
+pub(super) fn check_mem_reg(
     env: &mut Env<'_>,
     st: &mut VerifierState,
     idx: usize,
     regno: usize,
     size: u64,
-    write: bool,
 ) -> Result<(), Stop> {
-    let access = if write { Access::Write } else { Access::Read };
-    check_helper_mem_access(env, st, idx, regno, size, access, true, false)
+    let saved = st.cur().regs[regno].clone();
+    st.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
+    let r = check_helper_mem_access(env, st, idx, regno, size, Access::Read, true, false).and_then(
+        |()| check_helper_mem_access(env, st, idx, regno, size, Access::Write, true, true),
+    );
+    st.cur_mut().regs[regno] = saved;
+    r
+}
+
+/// `check_kfunc_mem_size_reg`: the size in `size_regno` bounds the memory
+/// behind the register before it (read and write, zero allowed), and is
+/// marked precise.
+pub(super) fn check_kfunc_mem_size_reg(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    size_regno: usize,
+) -> Result<(), Stop> {
+    let sreg = st.cur().regs[size_regno].clone();
+    let umax = check_size_reg(idx, size_regno, &sreg, true)?;
+    check_mem_reg(env, st, idx, size_regno - 1, umax)?;
+    mark_chain_precision(env, st, size_regno);
+    Ok(())
 }
 
 /// `check_helper_mem_access`: the helper reads or writes `size` bytes
@@ -1141,7 +1303,7 @@ fn check_helper_mem_access(
     size: u64,
     access: Access,
     zero_ok: bool,
-    raw_mode: bool,
+    clobber: bool,
 ) -> Result<(), Stop> {
     let reg = st.cur().regs[regno].clone();
     if reg.is_pointer() {
@@ -1157,7 +1319,7 @@ fn check_helper_mem_access(
         ));
         env.obligations += 1;
     }
-    check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, raw_mode)?;
+    check_helper_mem_access_inner(env, st, idx, regno, &reg, size, access, zero_ok, clobber)?;
     env.cur_obligation = None;
     Ok(())
 }
@@ -1172,7 +1334,7 @@ fn check_helper_mem_access_inner(
     size: u64,
     access: Access,
     zero_ok: bool,
-    raw_mode: bool,
+    clobber: bool,
 ) -> Result<(), Stop> {
     let reg = reg.clone();
     if size == 0 && !zero_ok {
@@ -1231,9 +1393,13 @@ fn check_helper_mem_access_inner(
             );
         }
         // check_stack_range_initialized (privileged: allow_uninit_stack,
-        // allow_ptr_leaks): every byte is readable, and every helper access
-        // clobbers it (6.12 has `clobber = true` for ACCESS_HELPER reads
-        // too: its prototypes do not say which helpers write).
+        // allow_ptr_leaks): every byte is readable, and a helper access that
+        // may write clobbers it. 6.12 clobbers on every helper access; the
+        // recorded 6.18 kernel only on BPF_WRITE (its logs keep a lookup
+        // key's STACK_ZERO bytes). Our prototypes are 6.12's, which lack
+        // some of 6.18's MEM_WRITE flags (bpf_sysctl_get_name's buffer), so
+        // only arguments that cannot be written are spared: map keys, map
+        // values without MEM_UNINIT, MEM_RDONLY memory.
         let frame = reg.frameno as usize;
         if frame >= st.frames.len() {
             return Err(unsupported(
@@ -1252,8 +1418,8 @@ fn check_helper_mem_access_inner(
         super::regs::mark_stack_range_read(env, st, frame, off, hi_off + size as i64);
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
-        let _ = (access, raw_mode);
-        {
+        let _ = access;
+        if clobber {
             for o in off..hi_off + size as i64 {
                 let slot = (-o - 1) as usize;
                 let s = &mut fr.stack[slot / 8];
@@ -1456,4 +1622,128 @@ fn check_map_func_compatibility(env: &Env<'_>, idx: usize, map: u32, id: i32) ->
         );
     }
     Ok(())
+}
+
+/// `can_elide_value_nullness` (Linux 6.13+): array maps.
+fn can_elide_value_nullness(map_type: u32) -> bool {
+    matches!(
+        MapType::from_u32(map_type),
+        Some(MapType::Array | MapType::PercpuArray)
+    )
+}
+
+/// `get_constant_map_key` (Linux 6.13+): the key a stack pointer points at
+/// when it is known (zeroed bytes, or a spilled constant scalar of exactly
+/// the key's size, which is then marked precise).
+fn get_constant_map_key(
+    env: &mut Env<'_>,
+    st: &VerifierState,
+    key: &RegState,
+    key_size: u32,
+) -> Option<u64> {
+    if !env.privileged || key.base != BaseType::Stack || !key.var.is_const() {
+        return None;
+    }
+    let stack_off = i64::from(key.off) + key.var.var_off.value as i64;
+    let slot = -stack_off - 1;
+    if slot < 0 {
+        return None;
+    }
+    let (spi, off) = ((slot / 8) as usize, (slot % 8) as usize);
+    let frame = key.frameno as usize;
+    let s = st.frames.get(frame)?.stack.get(spi)?;
+    let zero_size = (0..=off)
+        .rev()
+        .take_while(|&i| s.slot_type[i] == crate::state::SlotType::Zero)
+        .count();
+    if zero_size as u32 >= key_size {
+        return Some(0);
+    }
+    if !s.is_spilled_scalar_reg() {
+        return None;
+    }
+    let spill_size = (0..=off)
+        .rev()
+        .take_while(|&i| s.slot_type[i] == crate::state::SlotType::Spill)
+        .count();
+    if spill_size as u32 != key_size || !s.spilled.var.is_const() {
+        return None;
+    }
+    let v = s.spilled.var.var_off.value;
+    super::precision::mark_chain_precision_slot(env, st, frame, spi);
+    Some(v)
+}
+
+/// Helpers Linux 6.16 moved into `bpf_base_func_proto` for every program
+/// type, behind CAP_PERFMON (6.12's tables, which we generate, have them for
+/// tracing types only). Probed on the recorded 6.18 kernel: each is
+/// available to every program type that loads without an attach target.
+/// `bpf_get_cgroup_classid` and `bpf_get_netns_cookie` moved too, but with
+/// protos that differ from the ones 6.12 has, so they stay unavailable
+/// (a reject, never a wrong accept).
+const BASE_FUNC_PROTOS_618: &[(&str, &str)] = &[
+    ("bpf_get_current_uid_gid", "bpf_get_current_uid_gid_proto"),
+    ("bpf_get_current_comm", "bpf_get_current_comm_proto"),
+    ("bpf_perf_event_read", "bpf_perf_event_read_proto"),
+    (
+        "bpf_current_task_under_cgroup",
+        "bpf_current_task_under_cgroup_proto",
+    ),
+    (
+        "bpf_perf_event_read_value",
+        "bpf_perf_event_read_value_proto",
+    ),
+    ("bpf_send_signal", "bpf_send_signal_proto"),
+    ("bpf_send_signal_thread", "bpf_send_signal_thread_proto"),
+    ("bpf_get_task_stack", "bpf_get_task_stack_proto"),
+    ("bpf_copy_from_user", "bpf_copy_from_user_proto"),
+    ("bpf_task_storage_get", "bpf_task_storage_get_proto"),
+    ("bpf_task_storage_delete", "bpf_task_storage_delete_proto"),
+    ("bpf_get_branch_snapshot", "bpf_get_branch_snapshot_proto"),
+    ("bpf_find_vma", "bpf_find_vma_proto"),
+    ("bpf_copy_from_user_task", "bpf_copy_from_user_task_proto"),
+];
+
+/// `bpf_base_func_proto` of 6.18 for the helpers of [`BASE_FUNC_PROTOS_618`]
+/// (privileged loaders only: CAP_PERFMON).
+fn base_func_proto_618(env: &Env<'_>, id: i32) -> Option<&'static FuncProto> {
+    if !env.privileged {
+        return None;
+    }
+    let name = helper_name(id)?;
+    let (_, proto) = BASE_FUNC_PROTOS_618.iter().find(|(h, _)| *h == name)?;
+    crate::platform::protos::proto_by_name(proto)
+}
+
+/// `cgroup_common_func_proto`'s switch on `expected_attach_type` for
+/// `bpf_get_retval`/`bpf_set_retval` (its `case`s are not in our generated
+/// path conditions): no proto for these attach types.
+fn cgroup_retval_refused(env: &Env<'_>, id: i32) -> bool {
+    use crate::platform::AttachType as A;
+    // bpf_prog_load_fixup_attach_type: cgroup_sock programs loaded without
+    // one get BPF_CGROUP_INET_SOCK_CREATE.
+    let default = if env.prog_type == ProgType::CgroupSock {
+        A::CgroupInetSockCreate
+    } else {
+        A::CgroupInetIngress
+    };
+    matches!(helper_name(id), Some("bpf_get_retval" | "bpf_set_retval"))
+        && matches!(
+            env.prog.attach_type.unwrap_or(default),
+            A::CgroupInetIngress
+                | A::CgroupInetEgress
+                | A::CgroupSockOps
+                | A::CgroupUdp4Recvmsg
+                | A::CgroupUdp6Recvmsg
+                | A::CgroupUnixRecvmsg
+                | A::CgroupInet4Getpeername
+                | A::CgroupInet6Getpeername
+                | A::CgroupUnixGetpeername
+                | A::CgroupInet4Getsockname
+                | A::CgroupInet6Getsockname
+                | A::CgroupUnixGetsockname
+        )
+        && func_proto_alternatives(env.prog_type, id)
+            .iter()
+            .all(|a| a.via.contains(&"cgroup_common_func_proto"))
 }

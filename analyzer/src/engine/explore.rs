@@ -420,6 +420,12 @@ fn propagate_liveness(env: &mut Env<'_>, old: usize, cur: &VerifierState) {
 /// anything in `regsafe`).
 fn clean_live_states(env: &mut Env<'_>, list: &[usize], cur: &VerifierState) {
     for &c in list {
+        // Not while the loop the state belongs to is still explored: such
+        // states are compared RANGE_WITHIN, dead registers included.
+        let le = super::prune::get_loop_entry(&env.ckpts, env.ckpts[c].st.loop_entry);
+        if le.is_some_and(|e| env.ckpts[e].branches > 0) {
+            continue;
+        }
         let ck = &mut env.ckpts[c];
         if ck.branches > 0
             || ck.cleaned
@@ -1525,6 +1531,19 @@ fn save_aux_ptr_type(env: &mut Env<'_>, idx: usize, t: BaseType) -> Result<(), S
 /// `check_return_code` for the main program.
 fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Result<(), Stop> {
     use crate::platform::AttachType as A;
+    if env.prog_type == ProgType::StructOps {
+        // A struct_ops member returning void ends here without looking at
+        // R0; any other member only needs R0 readable (no range). Which
+        // member this program implements is not modelled, so an unreadable
+        // R0 is the one case left undecided.
+        if st.cur().regs[0].base == crate::state::BaseType::NotInit {
+            return Err(unsupported(
+                idx,
+                "return code rules of struct_ops programs (R0 unset: depends on whether the member returns void)",
+            ));
+        }
+        return Ok(());
+    }
     check_reg_read(env, st, idx, 0)?;
     let r0 = &st.cur().regs[0];
     if r0.is_pointer() && !env.privileged {
@@ -1578,7 +1597,7 @@ fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Resul
                 ));
             }
         },
-        ProgType::Lsm | ProgType::StructOps | ProgType::Ext => {
+        ProgType::Lsm | ProgType::Ext => {
             return Err(unsupported(
                 idx,
                 format!("return code rules of {} programs", env.prog_type.name()),

@@ -12,7 +12,7 @@
 
 use super::env::{Env, Stop, bail_reject, unsupported};
 use crate::object::btf::{BtfKind, BtfTypeKind};
-use crate::platform::ProgType;
+use crate::platform::{AttachType, ProgType};
 use crate::state::{BaseType, FuncState, RegState, TypeFlags, VerifierState};
 
 /// One argument's type as `btf_prepare_func_args` classifies it.
@@ -52,7 +52,7 @@ pub struct GlobalFunc {
 }
 
 /// The context struct names `btf_get_prog_ctx_type` accepts per program type.
-fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
+pub(super) fn ctx_struct_name(t: ProgType) -> Option<&'static str> {
     use ProgType as P;
     Some(match t {
         P::SocketFilter
@@ -89,6 +89,7 @@ fn validate_prog_ctx_type(
     btf: &crate::object::btf::Btf,
     target: u32,
     prog_type: ProgType,
+    attach_type: Option<AttachType>,
 ) -> Option<bool> {
     use crate::object::btf::BtfKind as K;
     // Skip modifiers but not typedefs (kprobe/perf_event accept the
@@ -121,7 +122,19 @@ fn validate_prog_ctx_type(
         ProgType::Kprobe | ProgType::PerfEvent if is_struct && tname == "pt_regs" => true,
         ProgType::RawTracepoint | ProgType::RawTracepointWritable if int8 => true,
         ProgType::Tracepoint | ProgType::Syscall | ProgType::Ext => true,
-        ProgType::Tracing | ProgType::Lsm | ProgType::StructOps => return None,
+        // The canonical ctx type of these is `void *`: anything not allowed
+        // by the special cases must be `void *` ("should be void pointer").
+        ProgType::Tracing => match attach_type {
+            Some(AttachType::TraceRawTp) => {
+                (is_struct && tname == "bpf_raw_tracepoint_args") || int8
+            }
+            Some(AttachType::TraceIter) => is_struct && tname.starts_with("bpf_iter__"),
+            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn) => {
+                int8
+            }
+            _ => false,
+        },
+        ProgType::Lsm | ProgType::StructOps => int8,
         other => match ctx_struct_name(other) {
             Some(c) => is_struct && tname == c,
             None => return None,
@@ -232,7 +245,7 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             let kernel = crate::object::btf::bundled_vmlinux_btf()
                 .ok()
                 .filter(|_| btf.type_by_id(pointee).map(|t| t.kind()) == Some(BtfKind::Struct))
-                .and_then(|k| k.find_by_name_kind(pname, BtfKind::Struct));
+                .and_then(|k| k.find_by_name_kind(essential_name(pname), BtfKind::Struct));
             let Some(btf_id) = kernel else {
                 return Err(unsupported(
                     idx,
@@ -250,7 +263,7 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         }
         if t_ctx {
             // `__arg_ctx`.
-            match validate_prog_ctx_type(btf, *target, env.prog_type) {
+            match validate_prog_ctx_type(btf, *target, env.prog_type, env.prog.attach_type) {
                 Some(true) => {
                     args.push(ArgKind::Ctx);
                     continue;
@@ -380,50 +393,50 @@ pub fn check_global_call(
                 if reg.is_null() {
                     continue;
                 }
-                // check_mem_reg: readable and writable for `size` bytes,
-                // on a not-NULL copy of a possibly NULL pointer.
-                let mut probe = st.clone();
-                probe.cur_mut().regs[regno].flags.0 &= !TypeFlags::MAYBE_NULL;
-                super::call::check_helper_mem_access_pub(
-                    env,
-                    &mut probe,
-                    idx,
-                    regno,
-                    u64::from(*size),
-                    false,
-                )?;
-                super::call::check_helper_mem_access_pub(
-                    env,
-                    &mut probe,
-                    idx,
-                    regno,
-                    u64::from(*size),
-                    true,
-                )?;
+                super::call::check_mem_reg(env, st, idx, regno, u64::from(*size))?;
                 if *nonnull && reg.may_be_null() {
                     return Err(fail(format!("arg#{i} is expected to be non-NULL")));
                 }
             }
             ArgKind::Trusted { btf_id, nullable } => {
+                // register_is_null on a nullable argument, then check_reg_type
+                // against btf_ptr_types and check_func_arg_reg_off.
                 if *nullable && reg.is_null() {
                     continue;
                 }
-                if reg.base == BaseType::BtfId && reg.may_be_null() && !*nullable {
+                let mut f = reg.flags.0;
+                if *nullable {
+                    f &= !TypeFlags::MAYBE_NULL;
+                }
+                if reg.base != BaseType::BtfId
+                    || !(f == 0 || f == TypeFlags::TRUSTED || f == TypeFlags::RCU)
+                {
                     return Err(fail(format!(
                         "R{regno} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
                         reg.type_str()
                     )));
                 }
-                if reg.base != BaseType::BtfId
-                    || reg.btf_id != *btf_id
-                    || reg.off != 0
-                    || !super::kfunc::is_trusted_reg(&reg)
-                {
-                    return Err(unsupported(
-                        idx,
-                        format!("argument passed to trusted argument of {}()", g.name),
-                    ));
+                let kbtf = crate::object::btf::bundled_vmlinux_btf()
+                    .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+                match super::kfunc::btf_struct_ids_match_off(
+                    kbtf, reg.btf_id, reg.off, *btf_id, false,
+                ) {
+                    None => {
+                        return Err(unsupported(
+                            idx,
+                            format!("argument passed to trusted argument of {}()", g.name),
+                        ));
+                    }
+                    Some(false) => {
+                        return Err(fail(format!(
+                            "R{regno} is of type {} but {} is expected",
+                            kbtf.name_of(reg.btf_id),
+                            kbtf.name_of(*btf_id)
+                        )));
+                    }
+                    Some(true) => {}
                 }
+                super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
             }
         }
     }
@@ -521,4 +534,12 @@ pub fn may_change_pkt_data(env: &Env<'_>, start: usize) -> bool {
         }
     }
     false
+}
+
+/// `bpf_core_essential_name_len`: a type name without its `___flavor`.
+fn essential_name(name: &str) -> &str {
+    match name.find("___") {
+        Some(i) => &name[..i],
+        None => name,
+    }
 }

@@ -80,6 +80,38 @@ fn pointee_struct(btf: &Btf, ptr: u32) -> Option<u32> {
     matches!(btf.type_by_id(s)?.kind, BtfTypeKind::Struct { .. }).then_some(s)
 }
 
+/// The pointee of pointer type `ptr`, modifiers and typedefs skipped
+/// (`btf_type_skip_modifiers`).
+fn pointer_target(btf: &Btf, ptr: u32) -> Option<u32> {
+    let t = btf.skip_mods_and_typedefs(ptr);
+    let BtfTypeKind::Ptr { target } = btf.type_by_id(t)?.kind else {
+        return None;
+    };
+    Some(btf.skip_mods_and_typedefs(target))
+}
+
+/// `__btf_type_is_scalar_struct`: a struct or union whose members are
+/// scalars, arrays of scalars or such structs, nested at most 3 deep.
+fn is_scalar_struct(btf: &Btf, id: u32, rec: u32) -> bool {
+    let Some(BtfTypeKind::Struct { members, .. } | BtfTypeKind::Union { members, .. }) =
+        btf.type_by_id(id).map(|t| &t.kind)
+    else {
+        return false;
+    };
+    members.iter().all(|m| {
+        let mt = btf.skip_mods_and_typedefs(m.type_id);
+        match btf.type_by_id(mt).map(|t| &t.kind) {
+            Some(BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. }) => {
+                rec < 3 && is_scalar_struct(btf, mt, rec + 1)
+            }
+            Some(BtfTypeKind::Array { elem, nelems, .. }) => {
+                *nelems != 0 && is_scalar_type(btf, btf.skip_mods_and_typedefs(*elem))
+            }
+            _ => is_scalar_type(btf, mt),
+        }
+    })
+}
+
 fn is_scalar_type(btf: &Btf, id: u32) -> bool {
     let t = btf.skip_mods_and_typedefs(id);
     matches!(
@@ -205,6 +237,14 @@ pub fn helper_ret_struct(ret_btf_id: &str, idx: usize) -> Result<u32, Stop> {
         "&bpf_skb_output_btf_ids[0]" => "sk_buff",
         "&bpf_xdp_output_btf_ids[0]" => "xdp_buff",
         "&tcp_sock_id" => "tcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_SOCK_COMMON]" => "sock_common",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP]" => "tcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP6]" => "tcp6_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_UDP6]" => "udp6_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_MPTCP]" => "mptcp_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP_TW]" => "tcp_timewait_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_TCP_REQ]" => "tcp_request_sock",
+        "&btf_sock_ids[BTF_SOCK_TYPE_UNIX]" => "unix_sock",
         other => {
             return Err(unsupported(
                 idx,
@@ -234,6 +274,20 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             idx,
             "cannot call kernel function from non-GPL compatible program"
         );
+    }
+    if matches!(name.as_str(), "bpf_cast_to_kern_ctx" | "bpf_rdonly_cast") {
+        if kfunc_flags(&name, env.prog_type)
+            .map_err(|why| unsupported(idx, why))?
+            .is_none()
+        {
+            bail_reject!(
+                "BPF402",
+                idx,
+                "calling kernel function {} is not allowed",
+                name
+            );
+        }
+        return check_cast_kfunc(env, st, idx, &name);
     }
     if SPECIAL_KFUNCS.contains(&name.as_str()) {
         return Err(unsupported(idx, format!("special kfunc {name}")));
@@ -303,14 +357,19 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         ));
     }
     let mut release_ref = None;
+    let mut skip_size_arg = false;
     for (i, p) in params.iter().enumerate() {
         let regno = i + 1;
         let pname = btf.str_at(p.name_off).unwrap_or("");
+        if std::mem::take(&mut skip_size_arg) {
+            // The size of the KF_ARG_PTR_TO_MEM_SIZE pair, checked with it.
+            continue;
+        }
         if pname.ends_with("__ign") {
             // is_kfunc_arg_ignore: the verifier does not look at it.
             continue;
         }
-        if pname.contains("__") {
+        if pname.contains("__") && !pname.ends_with("__sz") {
             return Err(unsupported(
                 idx,
                 format!("kfunc {name} argument {pname} (annotated argument)"),
@@ -344,6 +403,74 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
                 "Possibly NULL pointer passed to trusted arg{}",
                 i
             );
+        }
+        // get_kfunc_ptr_arg_type: a pointer to the program's context
+        // struct first (btf_is_prog_ctx_type), then BTF pointers, then
+        // memory (with a `__sz` size after it).
+        let pointee = pointer_target(btf, p.type_id);
+        let pointee_name = pointee.map_or("", |t| btf.name_of(t));
+        if pointee.is_some_and(|t| {
+            matches!(
+                btf.type_by_id(t).map(|x| &x.kind),
+                Some(BtfTypeKind::Struct { .. })
+            )
+        }) && super::global::ctx_struct_name(env.prog_type) == Some(pointee_name)
+        {
+            if reg.base == BaseType::Ctx {
+                super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, false)?;
+            }
+            if reg.base != BaseType::Ctx || reg.flags.0 != 0 {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "arg#{} expected pointer to ctx, but got {}",
+                    i,
+                    reg.type_str()
+                );
+            }
+            continue;
+        }
+        let sock_reg = matches!(
+            reg.base,
+            BaseType::Socket | BaseType::SockCommon | BaseType::TcpSock | BaseType::XdpSock
+        );
+        if reg.base != BaseType::BtfId && !sock_reg && reg.is_pointer() {
+            let next_name = params
+                .get(i + 1)
+                .and_then(|q| btf.str_at(q.name_off))
+                .unwrap_or("");
+            let mem_size = next_name.ends_with("__sz") && st.cur().regs[regno + 1].is_scalar();
+            if next_name.ends_with("__szk") {
+                return Err(unsupported(
+                    idx,
+                    format!("kfunc {name} constant-size memory argument {pname}"),
+                ));
+            }
+            let Some(t) = pointee else {
+                return Err(unsupported(idx, format!("kfunc {name} argument {pname}")));
+            };
+            let void = btf.type_by_id(t).is_none() || t == 0;
+            if !(is_scalar_type(btf, t) || is_scalar_struct(btf, t, 0) || (mem_size && void)) {
+                return Err(unsupported(
+                    idx,
+                    format!(
+                        "kfunc {name} argument {pname}: {} passed for {}",
+                        reg.type_str(),
+                        btf.type_to_string(p.type_id)
+                    ),
+                ));
+            }
+            if mem_size {
+                super::regs::check_reg_read(env, st, idx, regno + 1)?;
+                super::call::check_kfunc_mem_size_reg(env, st, idx, regno + 1)?;
+                skip_size_arg = true;
+            } else {
+                let size = btf.resolve_size(t).map_err(|e| {
+                    unsupported(idx, format!("kfunc {name} argument {pname} size: {e}"))
+                })?;
+                super::call::check_mem_reg(env, st, idx, regno, size)?;
+            }
+            continue;
         }
         let Some(want) = pointee_struct(btf, p.type_id) else {
             return Err(unsupported(
@@ -742,9 +869,6 @@ pub fn check_ptr_to_btf_access(
     write: bool,
     dst: Option<usize>,
 ) -> Result<(), Stop> {
-    if write {
-        return Err(unsupported(idx, "writes through BTF pointers"));
-    }
     if reg.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0 {
         return Err(unsupported(
             idx,
@@ -765,6 +889,25 @@ pub fn check_ptr_to_btf_access(
     }
     if !reg.var.is_const() || reg.var.var_off.value != 0 {
         return Err(unsupported(idx, "variable offsets into BTF structs"));
+    }
+    if write {
+        // Untrusted pointers are read-only; otherwise the program type's
+        // btf_struct_access decides: tc and xdp delegate to nf_conntrack
+        // (whether that module is loaded is not known offline), struct_ops
+        // to the struct's ops; every other type has none and may only read
+        // (allocated objects, the other exception, are not modelled here).
+        if reg.flags.0 & TypeFlags::UNTRUSTED == 0
+            && matches!(
+                env.prog_type,
+                ProgType::SchedCls | ProgType::SchedAct | ProgType::Xdp | ProgType::StructOps
+            )
+        {
+            return Err(unsupported(
+                idx,
+                "writes through BTF pointers (the program type's btf_struct_access)",
+            ));
+        }
+        bail_reject!("BPF308", idx, "only read is supported");
     }
     match btf_struct_walk(btf, reg.btf_id, off as u32, size as u32) {
         Walk::Scalar => {
@@ -796,4 +939,98 @@ pub fn check_ptr_to_btf_access(
         ),
         Walk::Other(what) => Err(unsupported(idx, what)),
     }
+}
+
+/// `bpf_cast_to_kern_ctx(ctx)` (KF_ARG_PTR_TO_CTX; returns a trusted pointer
+/// to the program type's kernel context struct, `get_kern_ctx_btf_id`) and
+/// `bpf_rdonly_cast(obj__ign, btf_id__k)` (an untrusted pointer to the
+/// kernel struct or union with that BTF id).
+fn check_cast_kfunc(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    name: &str,
+) -> Result<(), Stop> {
+    let btf = target_btf(idx)?;
+    let mut r0 = RegState::pointer(BaseType::BtfId);
+    if name == "bpf_cast_to_kern_ctx" {
+        if matches!(env.prog_type, ProgType::Ext) {
+            return Err(unsupported(
+                idx,
+                "bpf_cast_to_kern_ctx in freplace programs (the target's type)",
+            ));
+        }
+        super::regs::check_reg_read(env, st, idx, 1)?;
+        let reg = st.cur().regs[1].clone();
+        if reg.base == BaseType::Ctx {
+            super::mem::check_ptr_off_reg_fixed_ok(idx, 1, &reg, false)?;
+        }
+        if reg.base != BaseType::Ctx || reg.flags.0 != 0 {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "arg#0 expected pointer to ctx, but got {}",
+                reg.type_str()
+            );
+        }
+        // The `<PROG_TYPE>_kern` member of struct bpf_ctx_convert.
+        let member = format!(
+            "BPF_PROG_TYPE_{}_kern",
+            env.prog_type.name().to_ascii_uppercase()
+        );
+        let conv = btf
+            .find_by_name_kind("bpf_ctx_convert", crate::object::btf::BtfKind::Struct)
+            .ok_or_else(|| unsupported(idx, "struct bpf_ctx_convert not in the kernel BTF"))?;
+        let kctx = match btf.type_by_id(conv).map(|t| &t.kind) {
+            Some(BtfTypeKind::Struct { members, .. }) => members
+                .iter()
+                .find(|m| btf.str_at(m.name_off) == Some(member.as_str()))
+                .map(|m| m.type_id),
+            _ => None,
+        }
+        .ok_or_else(|| unsupported(idx, format!("{member} not in struct bpf_ctx_convert")))?;
+        if !matches!(
+            btf.type_by_id(kctx).map(|t| &t.kind),
+            Some(BtfTypeKind::Struct { .. })
+        ) {
+            bail_reject!("BPF405", idx, "kern ctx type id {} is not a struct", kctx);
+        }
+        r0.btf_id = kctx;
+        r0.flags.0 |= TypeFlags::TRUSTED;
+    } else {
+        // obj__ign is not looked at; btf_id__k must be a known constant.
+        super::regs::check_reg_read(env, st, idx, 2)?;
+        let reg = st.cur().regs[2].clone();
+        if !reg.is_scalar() {
+            bail_reject!("BPF405", idx, "R2 is not a scalar");
+        }
+        if !reg.var.is_const() {
+            bail_reject!("BPF405", idx, "R2 must be a known constant");
+        }
+        super::precision::mark_chain_precision(env, st, 2);
+        let id = reg.var.var_off.value;
+        let is_struct = u32::try_from(id)
+            .ok()
+            .and_then(|id| btf.type_by_id(id))
+            .is_some_and(|t| {
+                matches!(
+                    t.kind,
+                    BtfTypeKind::Struct { .. } | BtfTypeKind::Union { .. }
+                )
+            });
+        if !is_struct {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "kfunc bpf_rdonly_cast type ID argument must be of a struct"
+            );
+        }
+        r0.btf_id = id as u32;
+        r0.flags.0 |= TypeFlags::UNTRUSTED;
+    }
+    for r in 0..=5 {
+        st.cur_mut().regs[r] = RegState::not_init();
+    }
+    st.cur_mut().regs[0] = r0;
+    Ok(())
 }

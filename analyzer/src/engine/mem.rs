@@ -299,11 +299,35 @@ fn check_mem_access_inner(
                                 r.id = env.new_id();
                                 r
                             }
-                            other => {
-                                return Err(unsupported(
-                                    idx,
-                                    format!("ctx field of type {other:?}"),
-                                ));
+                            CtxRegType::TpBuffer => RegState::pointer(BaseType::TpBuffer),
+                            CtxRegType::BtfId {
+                                struct_name,
+                                or_null,
+                                trusted,
+                            } => {
+                                // PTR_TO_BTF_ID of a vmlinux struct (netfilter's
+                                // skb and state).
+                                let btf = crate::object::btf::bundled_vmlinux_btf()
+                                    .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
+                                let Some(id) = btf.find_by_name_kind(
+                                    struct_name,
+                                    crate::object::btf::BtfKind::Struct,
+                                ) else {
+                                    return Err(unsupported(
+                                        idx,
+                                        format!("struct {struct_name} not in the kernel BTF"),
+                                    ));
+                                };
+                                let mut r = RegState::pointer(BaseType::BtfId);
+                                r.btf_id = id;
+                                if trusted {
+                                    r.flags.0 |= TypeFlags::TRUSTED;
+                                }
+                                if or_null {
+                                    r.flags.0 |= TypeFlags::MAYBE_NULL;
+                                    r.id = env.new_id();
+                                }
+                                r
                             }
                         };
                         st.cur_mut().regs[v] = nr;
@@ -313,6 +337,36 @@ fn check_mem_access_inner(
                         return Ok(());
                     }
                 }
+            }
+        }
+        BaseType::TpBuffer => {
+            // check_tp_buffer_access (__check_buffer_access): a constant,
+            // non-negative offset; the upper bound is checked at attach
+            // time against the tracepoint's writable size.
+            if off < 0 {
+                bail_reject!(
+                    "BPF304",
+                    idx,
+                    "R{} invalid tracepoint buffer access: off={}, size={}",
+                    regno,
+                    off,
+                    sz
+                );
+            }
+            if !reg.var.is_const() || reg.var.var_off.value != 0 {
+                bail_reject!(
+                    "BPF304",
+                    idx,
+                    "R{} invalid variable buffer offset: off={}, var_off={}",
+                    regno,
+                    off,
+                    crate::state::print::tnum_strn(reg.var.var_off)
+                );
+            }
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
             }
         }
         BaseType::FlowKeys => {

@@ -340,6 +340,17 @@ pub fn mark_chain_precision(env: &mut Env<'_>, st: &VerifierState, regno: usize)
     run(env, bt);
 }
 
+/// `bt_set_frame_slot` + `mark_chain_precision_batch` for one spilled stack
+/// slot of frame `frame`.
+pub fn mark_chain_precision_slot(env: &mut Env<'_>, st: &VerifierState, frame: usize, spi: usize) {
+    if !env.privileged {
+        return;
+    }
+    let mut bt = Bt::new(st.frames.len() - 1);
+    bt.set_slot(frame, spi);
+    run(env, bt);
+}
+
 /// `propagate_precision`: the current path was pruned against `old`, so
 /// what is precise there must be precise on the current path too.
 pub fn propagate_precision(env: &mut Env<'_>, old: usize) {

@@ -9,7 +9,7 @@ use bpfproof_reports::check::{
     CheckReport, CheckResult, Diagnostic, ErrorDetail, PathStep, Stats, Verdict,
 };
 use bpfproof_reports::disasm::SourceEntry;
-use bpfproof_reports::{check, disasm, list};
+use bpfproof_reports::{disasm, list};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -125,13 +125,28 @@ enum Command {
         #[command(subcommand)]
         command: CorpusCommand,
     },
-    /// Explain a diagnostic code, or list the codes.
+    /// Explain a diagnostic code, list the codes, or explain a kernel
+    /// verifier log.
     Explain {
-        /// A code such as BPF901.
+        /// A code such as BPF301.
         code: Option<String>,
         /// List every code.
         #[arg(long)]
         list: bool,
+        /// A kernel verifier log (libbpf, bpftool, veristat -v or the raw
+        /// log buffer, any log level): find its error and explain it.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["code", "list"])]
+        log: Option<PathBuf>,
+        /// With --log: the object that was loaded; bpfproof re-runs its
+        /// analysis to show the C line, the state and the path.
+        #[arg(long, requires = "log")]
+        object: Option<PathBuf>,
+        /// With --object: the program the log is about (glob).
+        #[arg(short = 'p', long = "program")]
+        programs: Vec<String>,
+        /// Colour.
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
     },
 }
 
@@ -190,10 +205,10 @@ enum CorpusCommand {
 }
 
 #[derive(Args, Clone)]
-struct Common {
+pub(crate) struct Common {
     /// Only these programs (repeatable, glob).
     #[arg(short = 'p', long = "program")]
-    programs: Vec<String>,
+    pub(crate) programs: Vec<String>,
     /// Program type to use instead of the one the section name gives.
     #[arg(long = "type")]
     prog_type: Option<String>,
@@ -215,7 +230,7 @@ struct Common {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Sarif,
@@ -225,7 +240,7 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
@@ -330,31 +345,59 @@ pub fn run() -> i32 {
                 quiet,
             } => crate::kernel_cmd::cmd_corpus_record(&corpora, &dir, quiet),
         },
-        Command::Explain { code, list } => cmd_explain(code.as_deref(), list),
+        Command::Explain {
+            code,
+            list,
+            log: Some(log),
+            object,
+            programs,
+            color,
+        } => {
+            let _ = (code, list);
+            let common = Common {
+                programs,
+                prog_type: None,
+                btf: None,
+                format: Format::Text,
+                output: None,
+                color,
+                quiet: false,
+            };
+            crate::explain_log::cmd_explain_log(&log, object.as_deref(), &common)
+        }
+        Command::Explain {
+            code, list, color, ..
+        } => cmd_explain(code.as_deref(), list, color),
     }
 }
 
-fn usage_error(msg: &str) -> i32 {
-    eprintln!("error: {msg}");
+pub(crate) fn usage_error(msg: &str) -> i32 {
+    // `BPF9xx: text` carries an input-error code: `error[BPF9xx]: text`.
+    match msg.split_once(": ") {
+        Some((code, rest)) if code.len() == 6 && code.starts_with("BPF9") => {
+            eprintln!("error[{code}]: {rest}")
+        }
+        _ => eprintln!("error: {msg}"),
+    }
     2
 }
 
-fn load_options(common: &Common) -> Result<LoadOptions, String> {
+pub(crate) fn load_options(common: &Common) -> Result<LoadOptions, String> {
     let mut opts = LoadOptions::default();
     if let Some(t) = &common.prog_type {
         let pt = ProgType::from_name(t).ok_or_else(|| format!("unknown program type '{t}'"))?;
         opts.prog_type_override = Some(pt);
     }
     if let Some(path) = &common.btf {
-        let data =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let btf = Btf::parse(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+        let data = std::fs::read(path)
+            .map_err(|e| format!("BPF913: cannot read {}: {e}", path.display()))?;
+        let btf = Btf::parse(&data).map_err(|e| format!("BPF913: {}: {e}", path.display()))?;
         opts.target_btf = Some(Arc::new(btf));
     }
     Ok(opts)
 }
 
-fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
+pub(crate) fn keep_fn(common: &Common) -> impl Fn(&str) -> bool + '_ {
     move |name: &str| {
         common.programs.is_empty() || common.programs.iter().any(|p| glob_match(p, name))
     }
@@ -398,6 +441,21 @@ fn emit(common: &Common, text: &str) -> i32 {
     }
 }
 
+/// `--color`: `auto` colours a terminal on standard output unless
+/// `NO_COLOR` is set.
+pub(crate) fn use_color(common: &Common) -> bool {
+    use std::io::IsTerminal;
+    match common.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            common.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
 fn unsupported_format(common: &Common, what: &str) -> Option<i32> {
     match common.format {
         Format::Text | Format::Json => None,
@@ -407,7 +465,7 @@ fn unsupported_format(common: &Common, what: &str) -> Option<i32> {
     }
 }
 
-fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Object, LoadError> {
+pub(crate) fn load(path: &std::path::Path, opts: &LoadOptions) -> Result<Object, LoadError> {
     object::load_file(path, opts)
 }
 
@@ -538,70 +596,33 @@ fn cmd_check(
                 continue;
             }
         };
+        if !obj.programs.iter().any(|p| keep(&p.name)) {
+            // Nothing is silently skipped: a -p that matches nothing is an error.
+            report.results.push(CheckResult {
+                object: name,
+                section: None,
+                program: None,
+                prog_type: None,
+                verdict: Verdict::Error,
+                error: Some(ErrorDetail {
+                    code: "BPF911".into(),
+                    message: format!("no program matches {:?}", common.programs),
+                    insn: None,
+                    source: None,
+                    disasm: None,
+                    more: Vec::new(),
+                }),
+                diagnostics: Vec::new(),
+                stats: Stats::default(),
+                prove: None,
+            });
+            continue;
+        }
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {
             let out = engine::check_program(&obj, p, &check_opts);
+            let further = engine::further_errors(&obj, p, &check_opts, &out);
             if let Some(l) = &out.log {
                 log_text.push_str(&format!("# {}: {}\n{l}\n", name, p.name));
-            }
-            let verdict = match out.verdict {
-                engine::Verdict::Accept => Verdict::Accept,
-                engine::Verdict::Reject => Verdict::Reject,
-                engine::Verdict::Unsupported => Verdict::Unsupported,
-                engine::Verdict::Error => Verdict::Error,
-            };
-            let names = bpfproof_reports::disasm::ObjectNames { obj: &obj, prog: p };
-            let error = out.finding.clone().map(|f| ErrorDetail {
-                code: f.code.to_string(),
-                message: f.message,
-                disasm: f
-                    .insn
-                    .filter(|&i| i < p.insns.len())
-                    .map(|i| bpfproof_analyzer::isa::print_bpf_insn(&names, &p.insns, i)),
-                more: f.more,
-                insn: f.insn,
-                source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
-                    file: l.file.clone(),
-                    line: l.line,
-                    column: l.col,
-                    text: l.text.clone(),
-                }),
-            });
-            let mut diagnostics = Vec::new();
-            if let (Some(detail), Some(fail)) = (&error, &out.failure) {
-                // The proof layer: a counterexample, or a kernel imprecision.
-                let pr = bpfproof_analyzer::proof::explain_failure(&obj, p, &out);
-                let (notes, help) = bpfproof_analyzer::proof::notes(&pr.proof);
-                let counterexample = match &pr.proof {
-                    bpfproof_analyzer::proof::Proof::Counterexample(c) => Some(c.text.clone()),
-                    _ => None,
-                };
-                let proof = match pr.proof {
-                    bpfproof_analyzer::proof::Proof::NotMemory => None,
-                    _ => serde_json::to_value(&pr).ok(),
-                };
-                diagnostics.push(Diagnostic {
-                    severity: "error",
-                    detail: detail.clone(),
-                    notes,
-                    help,
-                    state: Some(fail.state.clone()),
-                    path: fail
-                        .path
-                        .iter()
-                        .map(|&(insn, taken)| PathStep {
-                            insn,
-                            taken,
-                            line: p.line_for(insn).map(|l| l.line),
-                            file: p.line_for(insn).map(|l| l.file.clone()),
-                        })
-                        .collect(),
-                    obligation: fail
-                        .obligation
-                        .as_ref()
-                        .and_then(|o| serde_json::to_value(o).ok()),
-                    counterexample,
-                    proof,
-                });
             }
             let prove_summary = (prove && out.verdict == engine::Verdict::Accept).then(|| {
                 let s = bpfproof_analyzer::proof::prove_accepted(&obj, p, &out);
@@ -610,23 +631,9 @@ fn cmd_check(
                 }
                 serde_json::to_value(&s).unwrap_or_default()
             });
-            report.results.push(CheckResult {
-                object: name.clone(),
-                section: Some(p.section.clone()),
-                program: Some(p.name.clone()),
-                prog_type: p.prog_type.map(|t| t.name().to_string()),
-                verdict,
-                error,
-                diagnostics,
-                stats: Stats {
-                    insns: p.insns.len(),
-                    insns_processed: out.stats.insns_processed,
-                    states: out.stats.total_states,
-                    peak_states: out.stats.peak_states,
-                    time_us: out.stats.time_us,
-                },
-                prove: prove_summary,
-            });
+            let mut res = check_result(&name, &obj, p, out, further);
+            res.prove = prove_summary;
+            report.results.push(res);
         }
     }
     if log_level > 0 {
@@ -650,13 +657,135 @@ fn cmd_check(
         ),
         Format::Csv => bpfproof_reports::csv::render_csv(&report),
         Format::Veristat => bpfproof_reports::csv::render_veristat(&report),
-        Format::Text => check::render_text(&report),
+        Format::Text => bpfproof_reports::check_text::render(&report, use_color(common)),
     };
     let rc = emit(common, &text);
     if rc != 0 { rc } else { report.exit_code() }
 }
 
-fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
+/// One program's `check` result from the engine's outcome.
+pub(crate) fn check_result(
+    name: &str,
+    obj: &Object,
+    p: &bpfproof_analyzer::object::Program,
+    out: engine::Outcome,
+    further: Vec<(engine::Finding, engine::Failure)>,
+) -> CheckResult {
+    let verdict = match out.verdict {
+        engine::Verdict::Accept => Verdict::Accept,
+        engine::Verdict::Reject => Verdict::Reject,
+        engine::Verdict::Unsupported => Verdict::Unsupported,
+        engine::Verdict::Error => Verdict::Error,
+    };
+    let names = bpfproof_reports::disasm::ObjectNames { obj, prog: p };
+    let detail_of = |f: engine::Finding| ErrorDetail {
+        code: f.code.to_string(),
+        message: f.message,
+        disasm: f
+            .insn
+            .filter(|&i| i < p.insns.len())
+            .map(|i| bpfproof_analyzer::isa::print_bpf_insn(&names, &p.insns, i)),
+        more: f.more,
+        insn: f.insn,
+        source: f.insn.and_then(|i| p.line_for(i)).map(|l| SourceEntry {
+            file: l.file.clone(),
+            line: l.line,
+            column: l.col,
+            text: l.text.clone(),
+        }),
+    };
+    // The proof layer on the kernel's first error: a counterexample, or a
+    // kernel imprecision; its notes and help come first.
+    let first_proof = out
+        .failure
+        .as_ref()
+        .map(|_| bpfproof_analyzer::proof::explain_failure(obj, p, &out));
+    let diagnostic = |detail: &ErrorDetail,
+                      fail: &engine::Failure,
+                      mut notes: Vec<String>,
+                      proof: Option<&bpfproof_analyzer::proof::ProofResult>| {
+        let mut help = None;
+        let mut counterexample = None;
+        let mut proof_json = None;
+        if let Some(pr) = proof {
+            let (pn, ph) = bpfproof_analyzer::proof::notes(&pr.proof);
+            help = ph;
+            if let bpfproof_analyzer::proof::Proof::Counterexample(c) = &pr.proof {
+                // Rendered from `counterexample` itself, not as a note too.
+                counterexample = Some(c.text.clone());
+            } else {
+                notes.splice(0..0, pn);
+            }
+            if !matches!(pr.proof, bpfproof_analyzer::proof::Proof::NotMemory) {
+                proof_json = serde_json::to_value(pr).ok();
+            }
+        }
+        Diagnostic {
+            severity: "error",
+            detail: detail.clone(),
+            notes,
+            help: help.or_else(|| {
+                bpfproof_analyzer::diag::help::help(&detail.code, &detail.message)
+                    .map(str::to_string)
+            }),
+            access: fail
+                .obligation
+                .as_ref()
+                .map(bpfproof_reports::check_text::describe_access),
+            state: Some(fail.state.clone()),
+            path: fail
+                .path
+                .iter()
+                .map(|&(insn, taken)| PathStep {
+                    insn,
+                    taken,
+                    line: p.line_for(insn).map(|l| l.line),
+                    file: p.line_for(insn).map(|l| l.file.clone()),
+                    text: p.line_for(insn).map(|l| l.text.clone()),
+                })
+                .collect(),
+            obligation: fail
+                .obligation
+                .as_ref()
+                .and_then(|o| serde_json::to_value(o).ok()),
+            counterexample,
+            proof: proof_json,
+        }
+    };
+    let error = out.finding.clone().map(detail_of);
+    let mut diagnostics = Vec::new();
+    if let (Some(detail), Some(fail)) = (&error, &out.failure) {
+        diagnostics.push(diagnostic(detail, fail, Vec::new(), first_proof.as_ref()));
+    }
+    let n = further.len();
+    for (k, (f, fail)) in further.into_iter().enumerate() {
+        let note = format!(
+            "further error {} of {n}: the kernel stops at its first error; bpfproof went on \
+             exploring the other paths and met this one too",
+            k + 1
+        );
+        diagnostics.push(diagnostic(&detail_of(f), &fail, vec![note], None));
+    }
+    CheckResult {
+        object: name.to_string(),
+        section: Some(p.section.clone()),
+        program: Some(p.name.clone()),
+        prog_type: p.prog_type.map(|t| t.name().to_string()),
+        verdict,
+        error,
+        diagnostics,
+        stats: Stats {
+            insns: p.insns.len(),
+            insns_processed: out.stats.insns_processed,
+            states: out.stats.total_states,
+            peak_states: out.stats.peak_states,
+            time_us: out.stats.time_us,
+        },
+        prove: None,
+    }
+}
+
+fn cmd_explain(code: Option<&str>, list: bool, color: Color) -> i32 {
     if list || code.is_none() {
         for c in CODES {
             println!("{}  {:<22} {}", c.code, c.name, c.summary);
@@ -666,7 +795,20 @@ fn cmd_explain(code: Option<&str>, list: bool) -> i32 {
     let code = code.unwrap_or_default().to_ascii_uppercase();
     match CODES.iter().find(|c| c.code == code) {
         Some(c) => {
-            println!("{} ({}): {}", c.code, c.name, c.summary);
+            let page = bpfproof_analyzer::diag::pages::page(c.code).unwrap_or(c.summary);
+            let common = Common {
+                programs: Vec::new(),
+                prog_type: None,
+                btf: None,
+                format: Format::Text,
+                output: None,
+                color,
+                quiet: false,
+            };
+            print!(
+                "{}",
+                crate::explain_log::markdown_for_terminal(page, use_color(&common))
+            );
             0
         }
         None => usage_error(&format!(

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod corpus_run;
+mod explain_log;
 mod glob;
 mod kernel_cmd;
 

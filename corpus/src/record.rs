@@ -295,7 +295,16 @@ pub fn record_object(path: &Path, spec_for: &dyn Fn(&str) -> Option<LoadSpec>) -
         let k = match opened.iter().position(|(t, _)| *t == target) {
             Some(k) => k,
             None => {
+                // Like libbpf, resolve kfuncs and CO-RE against the running
+                // kernel's BTF: its type ids differ between kernel builds.
+                let live = Path::new("/sys/kernel/btf/vmlinux");
                 let opts = match &target {
+                    None if live.is_file() => kernel::read_target_btf(live).map(|b| {
+                        bpfproof_analyzer::object::LoadOptions {
+                            target_btf: Some(std::sync::Arc::new(b)),
+                            ..Default::default()
+                        }
+                    }),
                     None => Ok(bpfproof_analyzer::object::LoadOptions::default()),
                     Some(t) => {
                         kernel::read_target_btf(t).map(|b| bpfproof_analyzer::object::LoadOptions {

@@ -316,6 +316,11 @@ fn score_object(
             ),
             Err(e) => ("error".to_string(), Some(e.clone()), None, 0),
         };
+        let bpfproof_code = outcome
+            .as_ref()
+            .ok()
+            .and_then(|o| o.finding.as_ref())
+            .map(|f| f.code.to_string());
         let msg_match = match (&outcome, r.verdict) {
             (Ok(o), KernelVerdict::Reject) if !exp.msgs.is_empty() => Some(
                 o.verdict == Verdict::Reject
@@ -338,6 +343,7 @@ fn score_object(
             bpfproof,
             kernel_message: r.first_error.clone(),
             bpfproof_message: message,
+            bpfproof_code,
             expected_messages: exp.msgs,
             msg_match,
             kernel_insns_processed: r.insns_processed,

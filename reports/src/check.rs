@@ -3,7 +3,6 @@
 
 use crate::disasm::SourceEntry;
 use serde::Serialize;
-use std::fmt::Write;
 
 /// The verdict of one program.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +62,9 @@ pub struct PathStep {
     /// Its C source file, when line info exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The text of that source line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// One diagnostic (`diagnostics[]`): the error fields plus what explains it.
@@ -92,6 +94,10 @@ pub struct Diagnostic {
     /// memory access.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof: Option<serde_json::Value>,
+    /// The failed access in words (`r1 = pkt + 12, checked range 0 bytes;
+    /// the 2-byte read covers bytes 12..14`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
 }
 
 /// Per-program statistics, named as the kernel / veristat name them.
@@ -176,75 +182,7 @@ impl Default for CheckReport {
     }
 }
 
-/// Text rendering: one line per program, then its error.
+/// Text rendering without colour (see [`crate::check_text`]).
 pub fn render_text(r: &CheckReport) -> String {
-    let mut out = String::new();
-    for res in &r.results {
-        let who = match (&res.program, &res.prog_type) {
-            (Some(p), Some(t)) => format!("{}: {p} ({t})", res.object),
-            (Some(p), None) => format!("{}: {p}", res.object),
-            _ => res.object.clone(),
-        };
-        let _ = writeln!(out, "{who}: {}", res.verdict.as_str());
-        if let Some(e) = &res.error {
-            let at = e.insn.map(|i| format!(" at insn {i}")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {}[{}]{at}: {}",
-                if res.verdict == Verdict::Reject {
-                    "error"
-                } else {
-                    "note"
-                },
-                e.code,
-                e.message
-            );
-            for m in &e.more {
-                let _ = writeln!(out, "  {m}");
-            }
-            if let Some(s) = &e.source {
-                let _ = writeln!(out, "   --> {}:{}:{}", s.file, s.line, s.column);
-                let _ = writeln!(out, "    | {}", s.text.trim_end());
-            }
-            if let (Some(i), Some(d)) = (e.insn, &e.disasm) {
-                let _ = writeln!(out, "    = insn {i}: {d}");
-            }
-            if let Some(d) = res.diagnostics.first() {
-                for n in &d.notes {
-                    let _ = writeln!(out, "    = note: {n}");
-                }
-                if let Some(h) = &d.help {
-                    let _ = writeln!(out, "    = help: {h}");
-                }
-            }
-        }
-        if let Some(p) = &res.prove {
-            let n = |k: &str| p[k].as_u64().unwrap_or(0);
-            let refuted: Vec<&str> = p["refuted"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  prove: {} ctx/packet obligations proved by Z3, {} refuted, {} undecided",
-                n("proved"),
-                refuted.len(),
-                n("unknown")
-            );
-            for x in refuted {
-                let _ = writeln!(out, "  INTERNAL SOUNDNESS BUG (please report): {x}");
-            }
-        }
-    }
-    let count = |v| r.results.iter().filter(|x| x.verdict == v).count();
-    let _ = writeln!(
-        out,
-        "{} programs: {} accepted, {} rejected, {} unsupported, {} errors",
-        r.results.len(),
-        count(Verdict::Accept),
-        count(Verdict::Reject),
-        count(Verdict::Unsupported),
-        count(Verdict::Error)
-    );
-    out
+    crate::check_text::render(r, false)
 }

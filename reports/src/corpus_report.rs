@@ -32,6 +32,9 @@ pub struct ProgramResult {
     pub kernel_message: Option<String>,
     /// bpfproof's first error line (or unsupported reason).
     pub bpfproof_message: Option<String>,
+    /// bpfproof's diagnostic code of that first error (`BPFxxx`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bpfproof_code: Option<String>,
     /// Messages the test expects in the log (`__msg`, `errstr`, or the
     /// kernel's first error for recorded programs).
     pub expected_messages: Vec<String>,
@@ -793,6 +796,7 @@ mod tests {
             bpfproof: ours.into(),
             kernel_message: Some("R1 <bad> & worse".into()),
             bpfproof_message: None,
+            bpfproof_code: None,
             expected_messages: Vec::new(),
             msg_match: None,
             kernel_insns_processed: Some(120),

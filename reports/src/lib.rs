@@ -4,6 +4,7 @@
 
 pub mod cfg;
 pub mod check;
+pub mod check_text;
 pub mod corpus_report;
 pub mod csv;
 pub mod disasm;

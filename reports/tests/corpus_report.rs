@@ -24,6 +24,7 @@ fn result(
         bpfproof: ours.into(),
         kernel_message: msgs.0.map(String::from),
         bpfproof_message: msgs.1.map(String::from),
+        bpfproof_code: None,
         expected_messages: Vec::new(),
         msg_match: None,
         kernel_insns_processed: insns.0,

@@ -132,6 +132,25 @@ pub struct Env<'a> {
     /// The proved obligations recorded, with their paths (first visit of
     /// each instruction).
     pub proved: Vec<super::Failure>,
+    /// Beyond the kernel: keep exploring the other paths after an error
+    /// and collect the errors met ([`Env::errors`]).
+    pub collect_errors: bool,
+    /// The errors collected in that mode, in the order met, with the state,
+    /// the path and the access of each.
+    pub errors: Vec<CollectedError>,
+}
+
+/// One error met while collecting several ([`Env::collect_errors`]).
+#[derive(Clone, Debug)]
+pub struct CollectedError {
+    /// The error.
+    pub finding: Finding,
+    /// The state before the failing instruction.
+    pub state: crate::state::VerifierState,
+    /// The branch decisions that led there.
+    pub path: super::obligation::DecisionList,
+    /// The access that could not be proven, when it is one.
+    pub obligation: Option<super::obligation::Obligation>,
 }
 
 impl<'a> Env<'a> {
@@ -186,6 +205,8 @@ impl<'a> Env<'a> {
             path_entry: Vec::new(),
             collect_proved: false,
             proved: Vec::new(),
+            collect_errors: false,
+            errors: Vec::new(),
             map_fields: Vec::new(),
             inner_maps: Vec::new(),
             inner_of: Vec::new(),

@@ -288,6 +288,21 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             super::log::before_insn(env, idx, &st);
             let next = match step(env, &mut st, idx, insn) {
                 Ok(n) => n,
+                Err(Stop::Reject(finding)) if env.collect_errors => {
+                    // Beyond the kernel, which stops here: note the error,
+                    // abandon this path and go on with the pending ones.
+                    let obligation = env.cur_obligation.take();
+                    env.errors.push(super::env::CollectedError {
+                        finding,
+                        state: st.clone(),
+                        path: env.decisions.clone(),
+                        obligation,
+                    });
+                    if env.errors.len() >= super::MAX_COLLECTED_ERRORS {
+                        return Ok(counters);
+                    }
+                    break;
+                }
                 Err(e) => {
                     env.failure = Some((st, env.decisions.clone()));
                     return Err(e);

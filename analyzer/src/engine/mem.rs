@@ -848,8 +848,16 @@ pub(super) fn check_ptr_alignment(
         .var_off
         .add(Tnum::constant((reg.off as i64 + off as i64) as u64));
     if !reg_off.is_aligned(size as u64) {
+        // The code of the memory kind the access goes to.
+        let code = match reg.base {
+            BaseType::Stack => "BPF303",
+            BaseType::MapValue => "BPF302",
+            BaseType::MapKey => "BPF306",
+            BaseType::Ctx => "BPF304",
+            _ => "BPF305",
+        };
         bail_reject!(
-            "BPF303",
+            code,
             idx,
             "misaligned {}access off {}+{}+{} size {}",
             desc,

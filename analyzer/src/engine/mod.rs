@@ -127,10 +127,18 @@ pub struct CheckOptions {
     /// Record the ctx and packet obligations proved, with their paths, in
     /// [`Outcome::proved`] (for `check --prove`).
     pub collect_proved: bool,
+    /// Beyond the kernel: after an error, go on exploring the other paths
+    /// and collect every error met into [`Outcome::errors`] (the verdict and
+    /// statistics of such a run are not the kernel's: use a normal run for
+    /// those).
+    pub collect_errors: bool,
 }
 
 /// At most this many proved obligations are recorded per program.
 pub const MAX_PROVED_RECORDED: usize = 1000;
+
+/// At most this many errors are collected in one run.
+pub const MAX_COLLECTED_ERRORS: usize = 16;
 
 /// `BPF_F_TEST_STATE_FREQ`.
 pub const BPF_F_TEST_STATE_FREQ: u32 = 1 << 3;
@@ -156,6 +164,10 @@ pub struct Outcome {
     /// obligations the engine proved, each with the path that first
     /// reached it (`state` is empty).
     pub proved: Vec<Failure>,
+    /// With [`CheckOptions::collect_errors`]: every error met on the paths
+    /// explored, in the order met (the first is the kernel's), one per
+    /// instruction and message.
+    pub errors: Vec<(Finding, Failure)>,
 }
 
 /// Records a proved ctx or packet obligation with its path
@@ -217,6 +229,36 @@ pub struct Failure {
     pub in_callback: bool,
 }
 
+/// Beyond the kernel: the errors after the kernel's first one. When a
+/// normal run rejects, a second run in [`CheckOptions::collect_errors`]
+/// mode explores the remaining paths; the errors it meets at other
+/// instructions are returned, in the order met. Empty when the program is
+/// not rejected.
+pub fn further_errors(
+    obj: &Object,
+    prog: &Program,
+    opts: &CheckOptions,
+    first: &Outcome,
+) -> Vec<(Finding, Failure)> {
+    let Some(f0) = first
+        .finding
+        .as_ref()
+        .filter(|_| first.verdict == Verdict::Reject)
+    else {
+        return Vec::new();
+    };
+    let collect = CheckOptions {
+        collect_errors: true,
+        log_level: 0,
+        ..opts.clone()
+    };
+    check_program(obj, prog, &collect)
+        .errors
+        .into_iter()
+        .filter(|(f, _)| !(f.insn == f0.insn && f.code == f0.code))
+        .collect()
+}
+
 /// `can_be_sleepable` (checked by `check_attach_btf_id`).
 fn can_be_sleepable(
     t: crate::platform::ProgType,
@@ -255,6 +297,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         log: None,
         failure: None,
         proved: Vec::new(),
+        errors: Vec::new(),
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -312,8 +355,14 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         return done(Verdict::Reject, Some(f), Stats::default());
     }
     if let Err(e) = crate::cfg::check_cfg(prog, true) {
+        // A bad instruction found while decoding is an instruction error
+        // (BPF101); the rest of `check_cfg` is about control flow (BPF102).
+        let code = match e.kind {
+            crate::cfg::CfgErrorKind::BadInsn => "BPF101",
+            _ => "BPF102",
+        };
         let f = Finding {
-            code: "BPF102",
+            code,
             message: e.message,
             insn: Some(e.insn),
             more: Vec::new(),
@@ -321,6 +370,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         return done(Verdict::Reject, Some(f), Stats::default());
     }
     env.collect_proved = opts.collect_proved;
+    env.collect_errors = opts.collect_errors;
     env.test_state_freq = opts.prog_flags & BPF_F_TEST_STATE_FREQ != 0;
     env.strict_alignment =
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
@@ -364,36 +414,58 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         log::line(&mut env, &summary);
     }
     let log_text = env.log.take().map(|l| l.buf);
+    let maps: Vec<crate::state::print::MapInfo<'_>> = obj
+        .maps
+        .iter()
+        .map(|m| crate::state::print::MapInfo {
+            name: &m.name,
+            key_size: m.key_size,
+            value_size: m.value_size,
+        })
+        .collect();
+    let path_start = env.path_start;
+    let path_entry = std::mem::take(&mut env.path_entry);
+    let to_failure = |st: &crate::state::VerifierState,
+                      path: &obligation::DecisionList,
+                      ob: Option<obligation::Obligation>| Failure {
+        state: crate::state::print::print_cur_state(st, true, &maps)
+            .trim()
+            .to_string(),
+        path: obligation::decisions(path),
+        obligation: ob,
+        replay: obligation::all_decisions(path),
+        start: path_start,
+        entry: path_entry.clone(),
+        frames: st.frames.len(),
+        in_callback: st.frames.iter().any(|f| f.in_callback_fn),
+    };
     let failure = match (&result, env.failure.take()) {
         (Err(env::Stop::Reject(_)), Some((st, path))) => {
-            let maps: Vec<crate::state::print::MapInfo<'_>> = obj
-                .maps
-                .iter()
-                .map(|m| crate::state::print::MapInfo {
-                    name: &m.name,
-                    key_size: m.key_size,
-                    value_size: m.value_size,
-                })
-                .collect();
-            Some(Failure {
-                state: crate::state::print::print_cur_state(&st, true, &maps)
-                    .trim()
-                    .to_string(),
-                path: obligation::decisions(&path),
-                obligation: env.cur_obligation.take(),
-                replay: obligation::all_decisions(&path),
-                start: env.path_start,
-                entry: std::mem::take(&mut env.path_entry),
-                frames: st.frames.len(),
-                in_callback: st.frames.iter().any(|f| f.in_callback_fn),
-            })
+            Some(to_failure(&st, &path, env.cur_obligation.take()))
         }
         _ => None,
     };
+    let mut errors: Vec<(Finding, Failure)> = Vec::new();
+    for e in std::mem::take(&mut env.errors) {
+        let dup = errors
+            .iter()
+            .any(|(f, _)| f.insn == e.finding.insn && f.code == e.finding.code);
+        if !dup {
+            let fail = to_failure(&e.state, &e.path, e.obligation);
+            errors.push((e.finding, fail));
+        }
+    }
+    if let (Err(env::Stop::Reject(f)), Some(fail)) = (&result, &failure)
+        && opts.collect_errors
+    {
+        // An error raised outside the per-instruction step ends the run.
+        errors.push((f.clone(), fail.clone()));
+    }
     let proved = std::mem::take(&mut env.proved);
     let with_log = |mut o: Outcome| {
         o.log = log_text.clone();
         o.failure = failure.clone();
+        o.errors = errors.clone();
         o.proved = proved;
         o
     };

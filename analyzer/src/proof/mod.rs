@@ -139,6 +139,7 @@ fn goal(f: &Finding, fail: &Failure) -> Option<Goal> {
         || m.contains("read-only")
         || m.contains("forbidden")
         || m.contains("register fill")
+        || m.contains("not allowed")
         || m.contains("invalid mem access")
         || fail.obligation.is_none()
     {

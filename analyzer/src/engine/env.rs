@@ -17,6 +17,9 @@ pub const BPF_MAX_VAR_OFF: i64 = 1 << 29;
 /// `MAX_PACKET_OFF`.
 pub const MAX_PACKET_OFF: u64 = 0xffff;
 
+/// How the `what` of a wall-clock timeout begins (`CheckOptions::timeout`).
+pub const TIMEOUT_PREFIX: &str = "timeout after ";
+
 /// Why the walk stopped before finishing every path.
 #[derive(Debug)]
 pub enum Stop {
@@ -123,6 +126,10 @@ pub struct Env<'a> {
     pub decisions: super::obligation::DecisionList,
     /// The state and path at the instruction that failed.
     pub failure: Option<(crate::state::VerifierState, super::obligation::DecisionList)>,
+    /// Wall-clock deadline and the limit it came from (`CheckOptions::timeout`).
+    pub deadline: Option<(std::time::Instant, std::time::Duration)>,
+    /// States visited per instruction (`CheckOptions::collect_states`).
+    pub visited: Option<Vec<Vec<crate::state::VerifierState>>>,
 }
 
 impl<'a> Env<'a> {
@@ -176,6 +183,8 @@ impl<'a> Env<'a> {
             map_fields: Vec::new(),
             inner_maps: Vec::new(),
             inner_of: Vec::new(),
+            deadline: None,
+            visited: None,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {
@@ -237,9 +246,36 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// `Err(unsupported(timeout))` once the deadline has passed; checked
+    /// every few thousand instructions so that a pathological program ends.
+    #[inline]
+    pub fn check_deadline(&self, insn: usize) -> Result<(), Stop> {
+        match self.deadline {
+            Some((at, limit))
+                if self.insn_processed % 1024 == 0 && std::time::Instant::now() >= at =>
+            {
+                Err(unsupported(
+                    insn,
+                    format!("{TIMEOUT_PREFIX}{} s", fmt_secs(limit)),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `++env->id_gen`.
     pub fn new_id(&mut self) -> u32 {
         self.id_gen += 1;
         self.id_gen
+    }
+}
+
+/// Seconds as the user wrote them: `2`, `0.5`.
+fn fmt_secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
     }
 }

@@ -208,6 +208,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 );
             }
             env.insn_processed += 1;
+            env.check_deadline(idx)?;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
                 // here. Our pruning follows the kernel's (precision, liveness)
@@ -279,6 +280,9 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 ..Hist::default()
             });
             let frames_before = st.frames.len();
+            if let Some(v) = env.visited.as_mut() {
+                v[idx].push(st.clone());
+            }
             super::log::before_insn(env, idx, &st);
             let next = match step(env, &mut st, idx, insn) {
                 Ok(n) => n,

@@ -123,6 +123,12 @@ pub struct CheckOptions {
     pub prog_flags: u32,
     /// Kernel-style log: 0 none, 1 the path to the end, 2 every instruction.
     pub log_level: u8,
+    /// Wall-clock limit of the analysis: past it the verdict is
+    /// `unsupported: timeout after N s` instead of a hang.
+    pub timeout: Option<std::time::Duration>,
+    /// Collect, per instruction, the abstract states the exploration
+    /// visited there (`Outcome::visited`); for soundness tests.
+    pub collect_states: bool,
 }
 
 /// `BPF_F_TEST_STATE_FREQ`.
@@ -145,6 +151,9 @@ pub struct Outcome {
     pub log: Option<String>,
     /// Where the first error was met: the state, the path, the access.
     pub failure: Option<Failure>,
+    /// With `CheckOptions::collect_states`: per instruction, the states
+    /// checked there (before the instruction), in the order visited.
+    pub visited: Option<Vec<Vec<crate::state::VerifierState>>>,
 }
 
 /// The context of a rejection.
@@ -181,6 +190,15 @@ fn can_be_sleepable(
 
 /// The finding of an `unsupported` verdict (BPF990).
 fn unsupported_finding(insn: usize, what: &str) -> Finding {
+    if what.starts_with(env::TIMEOUT_PREFIX) {
+        // The program is not at fault at this instruction: no location.
+        return Finding {
+            code: "BPF990",
+            message: format!("unsupported: {what}"),
+            insn: None,
+            more: Vec::new(),
+        };
+    }
     Finding {
         code: "BPF990",
         message: format!("unsupported: {what} (insn {insn})"),
@@ -197,6 +215,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         finding,
         log: None,
         failure: None,
+        visited: None,
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -268,6 +287,10 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
     if opts.log_level > 0 {
         env.log = Some(log::VLog::new(opts.log_level));
     }
+    env.deadline = opts.timeout.map(|t| (start + t, t));
+    if opts.collect_states {
+        env.visited = Some(vec![Vec::new(); env.insns.len()]);
+    }
     let result = explore::do_check_all(&mut env)
         .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
     let mut stats = Stats {
@@ -305,6 +328,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         log::line(&mut env, &summary);
     }
     let log_text = env.log.take().map(|l| l.buf);
+    let visited = env.visited.take();
     let failure = match (&result, env.failure.take()) {
         (Err(env::Stop::Reject(_)), Some((st, path))) => {
             let maps: Vec<crate::state::print::MapInfo<'_>> = obj
@@ -326,9 +350,10 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         }
         _ => None,
     };
-    let with_log = |mut o: Outcome| {
+    let with_log = move |mut o: Outcome| {
         o.log = log_text.clone();
         o.failure = failure.clone();
+        o.visited = visited;
         o
     };
     with_log(match result {

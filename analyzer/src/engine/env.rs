@@ -129,7 +129,9 @@ pub struct Env<'a> {
     /// Wall-clock deadline and the limit it came from (`CheckOptions::timeout`).
     pub deadline: Option<(std::time::Instant, std::time::Duration)>,
     /// States visited per instruction (`CheckOptions::collect_states`).
-    pub visited: Option<Vec<Vec<crate::state::VerifierState>>>,
+    pub visited: Option<Vec<Vec<super::collect::VisitedRegs>>>,
+    /// States collected so far.
+    pub collected: usize,
 }
 
 impl<'a> Env<'a> {
@@ -185,6 +187,7 @@ impl<'a> Env<'a> {
             inner_of: Vec::new(),
             deadline: None,
             visited: None,
+            collected: 0,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {
@@ -252,7 +255,7 @@ impl<'a> Env<'a> {
     pub fn check_deadline(&self, insn: usize) -> Result<(), Stop> {
         match self.deadline {
             Some((at, limit))
-                if self.insn_processed % 1024 == 0 && std::time::Instant::now() >= at =>
+                if self.insn_processed.is_multiple_of(1024) && std::time::Instant::now() >= at =>
             {
                 Err(unsupported(
                     insn,

@@ -225,7 +225,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     ),
                 ));
             }
-            if marks.prune[idx] {
+            if marks.prune[idx] && env.visited.is_none() {
                 // Avoid accumulating an infinitely long history: the
                 // kernel counts the entries its jump history would hold.
                 let long_hist = env
@@ -280,9 +280,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 ..Hist::default()
             });
             let frames_before = st.frames.len();
-            if let Some(v) = env.visited.as_mut() {
-                v[idx].push(st.clone());
-            }
+            super::collect::record(env, idx, &st)?;
             super::log::before_insn(env, idx, &st);
             let next = match step(env, &mut st, idx, insn) {
                 Ok(n) => n,

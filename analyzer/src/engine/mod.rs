@@ -45,6 +45,7 @@
 mod alu;
 mod btf_ctx;
 mod call;
+pub mod collect;
 pub mod env;
 mod explore;
 mod global;
@@ -126,8 +127,9 @@ pub struct CheckOptions {
     /// Wall-clock limit of the analysis: past it the verdict is
     /// `unsupported: timeout after N s` instead of a hang.
     pub timeout: Option<std::time::Duration>,
-    /// Collect, per instruction, the abstract states the exploration
-    /// visited there (`Outcome::visited`); for soundness tests.
+    /// Collect, per instruction, the abstract registers of the states the
+    /// exploration checked there (`Outcome::visited`), exploring without
+    /// pruning (`collect`); for soundness tests.
     pub collect_states: bool,
 }
 
@@ -153,7 +155,7 @@ pub struct Outcome {
     pub failure: Option<Failure>,
     /// With `CheckOptions::collect_states`: per instruction, the states
     /// checked there (before the instruction), in the order visited.
-    pub visited: Option<Vec<Vec<crate::state::VerifierState>>>,
+    pub visited: Option<Vec<Vec<collect::VisitedRegs>>>,
 }
 
 /// The context of a rejection.

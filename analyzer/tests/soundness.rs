@@ -1,0 +1,271 @@
+//! Soundness on concrete runs: every accepted program of the corpus is run
+//! by a concrete interpreter (`support/interp.rs`) on random inputs, and
+//! - no memory access may fall outside its region, no uninitialised
+//!   register may be read (for every accepted program);
+//! - before every instruction, the concrete registers must lie in one of
+//!   the abstract states the engine checked at that instruction (scalars in
+//!   their ranges and tnum, pointers of the same kind, region and offset),
+//!   for the programs whose unpruned exploration (`collect_states`) fits.
+//!
+//! Any escape fails the test, naming the program, instruction, register,
+//! concrete value and abstract state. The run is bounded: program and input
+//! counts and step budgets below, and a wall-clock guard.
+
+#[path = "support/interp.rs"]
+mod interp;
+
+use bpfproof_analyzer::engine::collect::VisitedRegs;
+use bpfproof_analyzer::engine::{CheckOptions, Verdict, check_program};
+use bpfproof_analyzer::object::{LoadOptions, Object, Program, load_file};
+use bpfproof_analyzer::state::{BaseType, RegState};
+use interp::{End, Machine, Tag, Val};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Random inputs per program.
+const INPUTS: u64 = 24;
+/// Instructions per concrete run.
+const STEP_BUDGET: u64 = 20_000;
+/// Programs larger than this are run but not register-checked.
+const MAX_COLLECT_INSNS: usize = 4_000;
+/// Stop picking new programs after this long (debug machines are slow).
+const WALL_BUDGET: Duration = Duration::from_secs(40);
+
+fn objects() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root");
+    let mut out = Vec::new();
+    for dir in [
+        "corpus/programs",
+        "corpus/build/scale",
+        "corpus/build/selftests",
+    ] {
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+            eprintln!("SKIPPED: {dir} is not built");
+            continue;
+        };
+        let mut v: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
+            .collect();
+        v.sort();
+        out.extend(v);
+    }
+    out
+}
+
+/// Does the concrete value fit the abstract register?
+fn fits(c: Val, a: &RegState, base_frame: usize) -> bool {
+    let modelled = matches!(
+        a.base,
+        BaseType::Ctx
+            | BaseType::Stack
+            | BaseType::Packet
+            | BaseType::PacketMeta
+            | BaseType::PacketEnd
+            | BaseType::MapValue
+            | BaseType::MapPtr
+    );
+    match (c, a.base) {
+        (_, BaseType::NotInit) | (Val::Uninit, _) => true,
+        (Val::Scalar(x), BaseType::Scalar) => a.var.contains(x),
+        (Val::Scalar(x), _) => !modelled || (x == 0 && a.may_be_null()),
+        // A pointer seen as a scalar (a leak privileged programs may make).
+        (Val::Ptr { .. }, BaseType::Scalar) => true,
+        // Kinds the interpreter does not model (`mem`, BTF pointers, ...):
+        // a global function sees its pointer arguments so.
+        (Val::Ptr { .. }, _) if !modelled => true,
+        (Val::Ptr { off, tag, .. }, base) => {
+            let (kind_ok, rel) = match tag {
+                Tag::Ctx => (base == BaseType::Ctx, Some(off)),
+                // A caller's stack seen from a global function is typed by
+                // the function's BTF arguments, not as a stack pointer.
+                Tag::Stack(f) if f < base_frame => (base != BaseType::Stack, None),
+                Tag::Stack(f) => (
+                    base == BaseType::Stack && a.frameno as usize == f - base_frame,
+                    Some(off - 512),
+                ),
+                Tag::Packet => (base == BaseType::Packet, Some(off)),
+                Tag::PacketMeta => (base == BaseType::PacketMeta, Some(off)),
+                Tag::PacketEnd => (base == BaseType::PacketEnd, None),
+                Tag::MapValue(m) => (base == BaseType::MapValue && a.map == Some(m), Some(off)),
+                Tag::MapPtr(m) => (base == BaseType::MapPtr && a.map == Some(m), None),
+            };
+            kind_ok && rel.is_none_or(|o| a.var.contains((o - a.off as i64) as u64))
+        }
+    }
+}
+
+fn show(v: Val) -> String {
+    match v {
+        Val::Scalar(x) => format!("{x:#x} ({})", x as i64),
+        v => format!("{v:?}"),
+    }
+}
+
+/// Some visited state at `pc` with the same frame depth holds every register.
+fn check_regs(
+    m: &Machine<'_>,
+    pc: usize,
+    depth: usize,
+    visited: &[VisitedRegs],
+) -> Result<(), String> {
+    let same: Vec<&VisitedRegs> = visited.iter().filter(|v| v.depth == depth).collect();
+    if same.is_empty() {
+        return Err(format!(
+            "insn {pc}: reached at call depth {depth}, never explored there"
+        ));
+    }
+    if same
+        .iter()
+        .any(|v| (0..10).all(|r| fits(m.regs[r], &v.regs[r], m.frame_base)))
+    {
+        return Ok(());
+    }
+    // Name the register of the closest state (fewest misfits).
+    let best = same
+        .iter()
+        .min_by_key(|v| {
+            (0..10)
+                .filter(|&r| !fits(m.regs[r], &v.regs[r], m.frame_base))
+                .count()
+        })
+        .expect("non-empty");
+    let r = (0..10)
+        .find(|&r| !fits(m.regs[r], &best.regs[r], m.frame_base))
+        .expect("misfit");
+    Err(format!(
+        "insn {pc}: R{r} = {} lies outside every abstract state explored there ({} states); closest: {:?}",
+        show(m.regs[r]),
+        same.len(),
+        best.regs[r]
+    ))
+}
+
+#[derive(Default)]
+struct Tally {
+    programs: usize,
+    register_checked: usize,
+    runs: u64,
+    insns: u64,
+    insns_reg_checked: u64,
+    unmodelled: u64,
+    budget: u64,
+    escapes: Vec<String>,
+    why: std::collections::BTreeMap<String, u64>,
+}
+
+fn run_program(obj: &Object, prog: &Program, name: &str, t: &mut Tally) {
+    let pt = prog.prog_type.expect("typed");
+    let collect = prog.insns.len() <= MAX_COLLECT_INSNS;
+    let visited = if collect {
+        let out = check_program(
+            obj,
+            prog,
+            &CheckOptions {
+                collect_states: true,
+                timeout: Some(Duration::from_millis(500)),
+                ..Default::default()
+            },
+        );
+        // Unpruned, the walk may end on a limit; a rejection would be a
+        // difference between the two walks, which must not happen.
+        assert_ne!(
+            out.verdict,
+            Verdict::Reject,
+            "{name}: accepted, but rejected when explored without pruning: {:?}",
+            out.finding
+        );
+        if out.verdict == Verdict::Accept {
+            out.visited
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    t.programs += 1;
+    if visited.is_some() {
+        t.register_checked += 1;
+    }
+    let seed0 = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    for k in 0..INPUTS {
+        let mut m = Machine::new(obj, prog, pt, seed0 ^ k.wrapping_mul(0x9e37_79b9));
+        let end = m.run(STEP_BUDGET, |m, pc, depth| match &visited {
+            Some(v) => check_regs(m, pc, depth, &v[pc]),
+            None => Ok(()),
+        });
+        t.runs += 1;
+        t.insns += m.steps;
+        if visited.is_some() {
+            t.insns_reg_checked += m.steps;
+        }
+        match end {
+            End::Exit => {}
+            End::Budget => t.budget += 1,
+            End::Unmodelled(why) => {
+                t.unmodelled += 1;
+                *t.why
+                    .entry(why.split(' ').take(3).collect::<Vec<_>>().join(" "))
+                    .or_default() += 1;
+            }
+            End::Escape(e) => {
+                t.escapes.push(format!("{name} (input {k}): {e}"));
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn accepted_programs_stay_inside_their_abstract_states() {
+    let start = Instant::now();
+    let mut t = Tally::default();
+    let mut not_reached = 0usize;
+    for path in objects() {
+        let Ok(obj) = load_file(&path, &LoadOptions::default()) else {
+            continue;
+        };
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        for prog in &obj.programs {
+            if !interp::runnable(prog) {
+                continue;
+            }
+            if start.elapsed() > WALL_BUDGET {
+                not_reached += 1;
+                continue;
+            }
+            let out = check_program(&obj, prog, &CheckOptions::default());
+            if out.verdict != Verdict::Accept {
+                continue;
+            }
+            run_program(&obj, prog, &format!("{file}:{}", prog.name), &mut t);
+        }
+    }
+    eprintln!(
+        "soundness: {} accepted programs run ({} register-checked), {} runs, {} instructions \
+         executed ({} register-checked), {} runs ended on unmodelled constructs, {} on the step \
+         budget, {} programs not reached in {:?}; {} escapes",
+        t.programs,
+        t.register_checked,
+        t.runs,
+        t.insns,
+        t.insns_reg_checked,
+        t.unmodelled,
+        t.budget,
+        not_reached,
+        WALL_BUDGET,
+        t.escapes.len()
+    );
+    eprintln!("unmodelled: {:?}", t.why);
+    assert!(t.programs > 0, "no accepted program was run");
+    assert!(
+        t.escapes.is_empty(),
+        "{} soundness escapes:\n{}",
+        t.escapes.len(),
+        t.escapes.join("\n")
+    );
+}

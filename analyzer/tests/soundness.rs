@@ -269,3 +269,147 @@ fn accepted_programs_stay_inside_their_abstract_states() {
         t.escapes.join("\n")
     );
 }
+
+/// A program of `insns` in the place of xdp_fw's, for interpreter checks.
+fn with_insns(insns: &[(u8, u8, u8, i16, i32)]) -> (Object, Program) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("root");
+    let obj = load_file(
+        &root.join("corpus/programs/xdp_fw.bpf.o"),
+        &LoadOptions::default(),
+    )
+    .expect("loads");
+    let mut prog = obj.programs[0].clone();
+    prog.insns = insns
+        .iter()
+        .map(
+            |&(code, dst, src, off, imm)| bpfproof_analyzer::isa::RawInsn {
+                code,
+                dst,
+                src,
+                off,
+                imm,
+            },
+        )
+        .collect();
+    prog.map_relocs.clear();
+    (obj, prog)
+}
+
+/// Runs `insns` and returns how it ended and R0.
+fn run_insns(insns: &[(u8, u8, u8, i16, i32)]) -> (End, Val) {
+    let (obj, prog) = with_insns(insns);
+    let mut m = Machine::new(&obj, &prog, prog.prog_type.expect("xdp"), 1);
+    let end = m.run(1000, |_, _, _| Ok(()));
+    (end, m.regs[0])
+}
+
+const EXIT: (u8, u8, u8, i16, i32) = (0x95, 0, 0, 0, 0);
+
+#[test]
+fn the_interpreter_follows_the_kernel_alu_semantics() {
+    let cases: &[(&[(u8, u8, u8, i16, i32)], u64)] = &[
+        // r0 = 7; r1 = 0; r0 /= r1 -> 0
+        (
+            &[
+                (0xb7, 0, 0, 0, 7),
+                (0xb7, 1, 0, 0, 0),
+                (0x3f, 0, 1, 0, 0),
+                EXIT,
+            ],
+            0,
+        ),
+        // r0 = 7; r1 = 0; r0 %= r1 -> 7
+        (
+            &[
+                (0xb7, 0, 0, 0, 7),
+                (0xb7, 1, 0, 0, 0),
+                (0x9f, 0, 1, 0, 0),
+                EXIT,
+            ],
+            7,
+        ),
+        // r0 = -1; w0 %= w1 (w1 = 0) -> 0xffffffff (truncated to 32 bits)
+        (
+            &[
+                (0xb7, 0, 0, 0, -1),
+                (0xb7, 1, 0, 0, 0),
+                (0x9c, 0, 1, 0, 0),
+                EXIT,
+            ],
+            0xffff_ffff,
+        ),
+        // r0 = 1; r0 <<= 65 (masked to 1) -> 2
+        (&[(0xb7, 0, 0, 0, 1), (0x67, 0, 0, 0, 65), EXIT], 2),
+        // r0 = -8; r0 s/= -1 -> 8
+        (&[(0xb7, 0, 0, 0, -8), (0x37, 0, 0, 1, -1), EXIT], 8),
+        // r0 = 0x80; r0 = (s8)r0 -> -128
+        (
+            &[(0xb7, 0, 0, 0, 0x80), (0xbf, 0, 0, 8, 0), EXIT],
+            (-128i64) as u64,
+        ),
+        // w0 = -1 zero-extends
+        (&[(0xb4, 0, 0, 0, -1), EXIT], 0xffff_ffff),
+        // r0 = 0x1234; r0 = be16 r0 -> 0x3412
+        (
+            &[(0xb7, 0, 0, 0, 0x1234), (0xdc, 0, 0, 0, 16), EXIT],
+            0x3412,
+        ),
+        // r0 = -1; r0 s>>= 4 -> -1
+        (&[(0xb7, 0, 0, 0, -1), (0xc7, 0, 0, 0, 4), EXIT], u64::MAX),
+    ];
+    for (k, (insns, want)) in cases.iter().enumerate() {
+        let (end, r0) = run_insns(insns);
+        assert!(matches!(end, End::Exit), "case {k}: {end:?}");
+        assert_eq!(r0, Val::Scalar(*want), "case {k}");
+    }
+}
+
+#[test]
+fn the_interpreter_catches_out_of_bounds_and_uninitialised_reads() {
+    // r0 = *(u64 *)(r10 + 0): past the top of the stack.
+    let (end, _) = run_insns(&[(0x79, 0, 10, 0, 0), EXIT]);
+    assert!(
+        matches!(&end, End::Escape(e) if e.contains("offset 512")),
+        "{end:?}"
+    );
+    // r0 = r2: never written.
+    let (end, _) = run_insns(&[(0xbf, 0, 2, 0, 0), EXIT]);
+    assert!(
+        matches!(&end, End::Escape(e) if e.contains("R2")),
+        "{end:?}"
+    );
+    // A spilled pointer comes back as a pointer.
+    let (end, r0) = run_insns(&[(0x7b, 10, 1, -8, 0), (0x79, 0, 10, -8, 0), EXIT]);
+    assert!(matches!(end, End::Exit), "{end:?}");
+    assert!(
+        matches!(
+            r0,
+            Val::Ptr {
+                tag: Tag::Ctx,
+                off: 0,
+                ..
+            }
+        ),
+        "{r0:?}"
+    );
+}
+
+#[test]
+fn the_checker_rejects_values_outside_the_abstract_state() {
+    let three = RegState::known(3);
+    assert!(fits(Val::Scalar(3), &three, 0));
+    assert!(!fits(Val::Scalar(5), &three, 0));
+    let (obj, prog) = with_insns(&[EXIT]);
+    let m = Machine::new(&obj, &prog, prog.prog_type.expect("xdp"), 1);
+    // R10 is the frame pointer of frame 0 at offset 0.
+    let fp = RegState::pointer(BaseType::Stack);
+    assert!(fits(m.regs[10], &fp, 0));
+    let mut moved = fp.clone();
+    moved.off = -8;
+    assert!(!fits(m.regs[10], &moved, 0));
+    // A ctx pointer is not a stack pointer.
+    assert!(!fits(m.regs[1], &fp, 0));
+    assert!(fits(m.regs[1], &RegState::pointer(BaseType::Ctx), 0));
+}

@@ -270,8 +270,11 @@ fn accepted_programs_stay_inside_their_abstract_states() {
     );
 }
 
+/// One raw instruction: code, dst, src, off, imm.
+type Raw = (u8, u8, u8, i16, i32);
+
 /// A program of `insns` in the place of xdp_fw's, for interpreter checks.
-fn with_insns(insns: &[(u8, u8, u8, i16, i32)]) -> (Object, Program) {
+fn with_insns(insns: &[Raw]) -> (Object, Program) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("root");
@@ -298,18 +301,18 @@ fn with_insns(insns: &[(u8, u8, u8, i16, i32)]) -> (Object, Program) {
 }
 
 /// Runs `insns` and returns how it ended and R0.
-fn run_insns(insns: &[(u8, u8, u8, i16, i32)]) -> (End, Val) {
+fn run_insns(insns: &[Raw]) -> (End, Val) {
     let (obj, prog) = with_insns(insns);
     let mut m = Machine::new(&obj, &prog, prog.prog_type.expect("xdp"), 1);
     let end = m.run(1000, |_, _, _| Ok(()));
     (end, m.regs[0])
 }
 
-const EXIT: (u8, u8, u8, i16, i32) = (0x95, 0, 0, 0, 0);
+const EXIT: Raw = (0x95, 0, 0, 0, 0);
 
 #[test]
 fn the_interpreter_follows_the_kernel_alu_semantics() {
-    let cases: &[(&[(u8, u8, u8, i16, i32)], u64)] = &[
+    let cases: &[(&[Raw], u64)] = &[
         // r0 = 7; r1 = 0; r0 /= r1 -> 0
         (
             &[

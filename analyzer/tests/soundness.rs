@@ -165,7 +165,7 @@ fn run_program(obj: &Object, prog: &Program, name: &str, t: &mut Tally) {
             prog,
             &CheckOptions {
                 collect_states: true,
-                timeout: Some(Duration::from_millis(500)),
+                timeout: Some(Duration::from_millis(100)),
                 ..Default::default()
             },
         );

@@ -269,6 +269,11 @@ impl<'a> Machine<'a> {
     fn locate(&self, v: Val, disp: i64, size: usize, what: &str) -> Result<(usize, i64), End> {
         match v {
             Val::Ptr { r, off, tag } => {
+                if matches!(tag, Tag::MapPtr(_)) && what == "read" {
+                    // Privileged programs may read `struct bpf_map` fields
+                    // (`check_ptr_to_map_access`); not modelled here.
+                    return Err(End::Unmodelled("read of struct bpf_map".into()));
+                }
                 if matches!(tag, Tag::PacketEnd | Tag::MapPtr(_)) {
                     return Err(End::Escape(format!("{what} through {tag:?}")));
                 }

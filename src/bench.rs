@@ -26,6 +26,12 @@ pub struct BenchRow {
     pub insns_processed_per_s: u64,
     /// Peak resident memory of this process after the corpus (kB).
     pub peak_rss_kb: u64,
+    /// Wall time of one `bpfproof check` process over the corpus's
+    /// objects (ms); `null` for a corpus without object files.
+    pub check_wall_ms: Option<u64>,
+    /// That process's peak resident memory (kB), sampled from
+    /// `/proc/PID/status` `VmHWM` while it runs (Linux).
+    pub check_peak_rss_kb: Option<u64>,
 }
 
 fn median(mut v: Vec<u64>) -> u64 {
@@ -47,6 +53,66 @@ fn peak_rss_kb() -> u64 {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// `VmHWM` of process `pid`, in kB, while it runs.
+fn peak_rss_kb_of(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The object files of corpus `name` (as `corpus run` finds them).
+fn corpus_objects(dir: &Path, name: &str) -> Vec<std::path::PathBuf> {
+    let d = match name {
+        "programs" => dir.join("programs"),
+        other => dir.join("build").join(other),
+    };
+    let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(d)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Runs `bpfproof check` on `objects` as its own process: its wall time
+/// (ms) and peak RSS (kB, the last `VmHWM` sampled every 5 ms).
+fn time_check_process(objects: &[std::path::PathBuf]) -> Option<(u64, u64)> {
+    if objects.is_empty() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let start = std::time::Instant::now();
+    let mut child = std::process::Command::new(exe)
+        .arg("check")
+        .arg("--format")
+        .arg("json")
+        .args(objects)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut peak = 0;
+    loop {
+        if let Some(kb) = peak_rss_kb_of(child.id()) {
+            peak = peak.max(kb);
+        }
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(_) => return None,
+        }
+    }
+    Some((start.elapsed().as_millis() as u64, peak))
 }
 
 /// The row for one corpus's results.
@@ -79,6 +145,8 @@ pub fn bench_row(name: &str, results: &[ProgramResult]) -> BenchRow {
         },
         insns_processed_per_s: (insns * 1_000_000).checked_div(insns_time).unwrap_or(0),
         peak_rss_kb: peak_rss_kb(),
+        check_wall_ms: None,
+        check_peak_rss_kb: None,
     }
 }
 
@@ -90,7 +158,14 @@ pub fn cmd_bench(corpora: &[String], dir: &Path, json: bool) -> i32 {
     let mut rows = Vec::new();
     for name in &names {
         match run_corpus(dir, name, &mut |_, _| {}) {
-            Ok(Some((_, results))) => rows.push(bench_row(name, &results)),
+            Ok(Some((_, results))) => {
+                let mut row = bench_row(name, &results);
+                if let Some((ms, kb)) = time_check_process(&corpus_objects(dir, name)) {
+                    row.check_wall_ms = Some(ms);
+                    row.check_peak_rss_kb = Some(kb);
+                }
+                rows.push(row);
+            }
             Ok(None) => eprintln!("{name}: SKIPPED (no recording, or not built)"),
             Err(e) => {
                 eprintln!("error: {name}: {e}");
@@ -104,7 +179,7 @@ pub fn cmd_bench(corpora: &[String], dir: &Path, json: bool) -> i32 {
         return 0;
     }
     println!(
-        "{:>9} {:>8} {:>13} {:>11} {:>13} {:>11} {:>7} {:>13} {:>12}",
+        "{:>9} {:>8} {:>13} {:>11} {:>13} {:>11} {:>7} {:>13} {:>12} {:>10} {:>12}",
         "corpus",
         "programs",
         "bpfproof ms",
@@ -113,11 +188,13 @@ pub fn cmd_bench(corpora: &[String], dir: &Path, json: bool) -> i32 {
         "median µs",
         "ratio",
         "insns/s",
-        "peak RSS MB"
+        "peak RSS MB",
+        "check s",
+        "check MB"
     );
     for r in &rows {
         println!(
-            "{:>9} {:>8} {:>13.1} {:>11} {:>13.1} {:>11} {:>7.3} {:>13} {:>12.1}",
+            "{:>9} {:>8} {:>13.1} {:>11} {:>13.1} {:>11} {:>7.3} {:>13} {:>12.1} {:>10} {:>12}",
             r.name,
             r.programs,
             r.bpfproof_total_us as f64 / 1000.0,
@@ -126,7 +203,11 @@ pub fn cmd_bench(corpora: &[String], dir: &Path, json: bool) -> i32 {
             r.kernel_median_us,
             r.ratio,
             r.insns_processed_per_s,
-            r.peak_rss_kb as f64 / 1024.0
+            r.peak_rss_kb as f64 / 1024.0,
+            r.check_wall_ms
+                .map_or("-".to_string(), |ms| format!("{:.2}", ms as f64 / 1000.0)),
+            r.check_peak_rss_kb
+                .map_or("-".to_string(), |kb| format!("{:.1}", kb as f64 / 1024.0))
         );
     }
     0

@@ -79,6 +79,10 @@ enum Command {
         /// Parallel jobs.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Wall-clock limit per program in seconds: past it the program is
+        /// `unsupported` ("unsupported: timeout after N s", exit code 3).
+        #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+        timeout: Option<std::time::Duration>,
         /// SARIF: write C source paths relative to DIR (`%SRCROOT%`), as
         /// code-scanning services expect (default: the current directory).
         #[arg(long, value_name = "DIR")]
@@ -275,12 +279,14 @@ pub fn run() -> i32 {
             log,
             prove,
             jobs: _,
+            timeout,
             source_root,
             common,
         } => cmd_check(
             &objects,
             unprivileged,
             log_level,
+            timeout,
             log.as_deref(),
             source_root.as_deref(),
             prove,
@@ -548,10 +554,19 @@ fn cmd_disasm(path: &std::path::Path, source: bool, common: &Common) -> i32 {
     emit(common, &text)
 }
 
+/// A positive number of seconds (`--timeout`).
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(std::time::Duration::from_secs_f64(v)),
+        _ => Err(format!("'{s}' is not a positive number of seconds")),
+    }
+}
+
 fn cmd_check(
     objects: &[PathBuf],
     unprivileged: bool,
     log_level: u8,
+    timeout: Option<std::time::Duration>,
     log_path: Option<&std::path::Path>,
     source_root: Option<&std::path::Path>,
     prove: bool,
@@ -565,6 +580,7 @@ fn cmd_check(
         unprivileged,
         log_level,
         collect_proved: prove,
+        timeout,
         ..Default::default()
     };
     let mut log_text = String::new();

@@ -286,6 +286,9 @@ fn bench_prints_times_beside_the_kernel() {
     assert!(row["kernel_total_us"].as_u64().unwrap() > 0);
     assert!(row["bpfproof_total_us"].as_u64().unwrap() > 0);
     assert!(row["ratio"].as_f64().unwrap() > 0.0);
+    // One `bpfproof check` process over the corpus's objects, timed.
+    assert!(row["check_wall_ms"].as_u64().unwrap() > 0, "{row}");
+    assert!(row["check_peak_rss_kb"].as_u64().unwrap() > 0, "{row}");
     let o = bpfproof(&["bench", "--corpus", "nonesuch"]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -17,6 +17,9 @@ pub const BPF_MAX_VAR_OFF: i64 = 1 << 29;
 /// `MAX_PACKET_OFF`.
 pub const MAX_PACKET_OFF: u64 = 0xffff;
 
+/// How the `what` of a wall-clock timeout begins (`CheckOptions::timeout`).
+pub const TIMEOUT_PREFIX: &str = "timeout after ";
+
 /// Why the walk stopped before finishing every path.
 #[derive(Debug)]
 pub enum Stop {
@@ -138,6 +141,12 @@ pub struct Env<'a> {
     /// The errors collected in that mode, in the order met, with the state,
     /// the path and the access of each.
     pub errors: Vec<CollectedError>,
+    /// Wall-clock deadline and the limit it came from (`CheckOptions::timeout`).
+    pub deadline: Option<(std::time::Instant, std::time::Duration)>,
+    /// States visited per instruction (`CheckOptions::collect_states`).
+    pub visited: Option<Vec<Vec<super::collect::VisitedRegs>>>,
+    /// States collected so far.
+    pub collected: usize,
 }
 
 /// One error met while collecting several ([`Env::collect_errors`]).
@@ -210,6 +219,9 @@ impl<'a> Env<'a> {
             map_fields: Vec::new(),
             inner_maps: Vec::new(),
             inner_of: Vec::new(),
+            deadline: None,
+            visited: None,
+            collected: 0,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {
@@ -271,9 +283,36 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// `Err(unsupported(timeout))` once the deadline has passed; checked
+    /// every few thousand instructions so that a pathological program ends.
+    #[inline]
+    pub fn check_deadline(&self, insn: usize) -> Result<(), Stop> {
+        match self.deadline {
+            Some((at, limit))
+                if self.insn_processed.is_multiple_of(1024) && std::time::Instant::now() >= at =>
+            {
+                Err(unsupported(
+                    insn,
+                    format!("{TIMEOUT_PREFIX}{} s", fmt_secs(limit)),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// `++env->id_gen`.
     pub fn new_id(&mut self) -> u32 {
         self.id_gen += 1;
         self.id_gen
+    }
+}
+
+/// Seconds as the user wrote them: `2`, `0.5`.
+fn fmt_secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
     }
 }

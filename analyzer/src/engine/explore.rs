@@ -214,6 +214,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 );
             }
             env.insn_processed += 1;
+            env.check_deadline(idx)?;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
                 // here. Our pruning follows the kernel's (precision, liveness)
@@ -230,7 +231,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                     ),
                 ));
             }
-            if marks.prune[idx] {
+            if marks.prune[idx] && env.visited.is_none() {
                 // Avoid accumulating an infinitely long history: the
                 // kernel counts the entries its jump history would hold.
                 let long_hist = env
@@ -285,6 +286,7 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
                 ..Hist::default()
             });
             let frames_before = st.frames.len();
+            super::collect::record(env, idx, &st)?;
             super::log::before_insn(env, idx, &st);
             let next = match step(env, &mut st, idx, insn) {
                 Ok(n) => n,

@@ -45,6 +45,7 @@
 mod alu;
 mod btf_ctx;
 mod call;
+pub mod collect;
 pub mod env;
 mod explore;
 mod global;
@@ -132,6 +133,13 @@ pub struct CheckOptions {
     /// statistics of such a run are not the kernel's: use a normal run for
     /// those).
     pub collect_errors: bool,
+    /// Wall-clock limit of the analysis: past it the verdict is
+    /// `unsupported: timeout after N s` instead of a hang.
+    pub timeout: Option<std::time::Duration>,
+    /// Collect, per instruction, the abstract registers of the states the
+    /// exploration checked there (`Outcome::visited`), exploring without
+    /// pruning (`collect`); for soundness tests.
+    pub collect_states: bool,
 }
 
 /// At most this many proved obligations are recorded per program.
@@ -168,6 +176,9 @@ pub struct Outcome {
     /// explored, in the order met (the first is the kernel's), one per
     /// instruction and message.
     pub errors: Vec<(Finding, Failure)>,
+    /// With `CheckOptions::collect_states`: per instruction, the states
+    /// checked there (before the instruction), in the order visited.
+    pub visited: Option<Vec<Vec<collect::VisitedRegs>>>,
 }
 
 /// Records a proved ctx or packet obligation with its path
@@ -280,6 +291,15 @@ fn can_be_sleepable(
 
 /// The finding of an `unsupported` verdict (BPF990).
 fn unsupported_finding(insn: usize, what: &str) -> Finding {
+    if what.starts_with(env::TIMEOUT_PREFIX) {
+        // The program is not at fault at this instruction: no location.
+        return Finding {
+            code: "BPF990",
+            message: format!("unsupported: {what}"),
+            insn: None,
+            more: Vec::new(),
+        };
+    }
     Finding {
         code: "BPF990",
         message: format!("unsupported: {what} (insn {insn})"),
@@ -298,6 +318,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         failure: None,
         proved: Vec::new(),
         errors: Vec::new(),
+        visited: None,
         stats: Stats {
             time_us: start.elapsed().as_micros() as u64,
             ..stats
@@ -376,6 +397,10 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         opts.prog_flags & BPF_F_STRICT_ALIGNMENT != 0 && opts.prog_flags & BPF_F_ANY_ALIGNMENT == 0;
     if opts.log_level > 0 {
         env.log = Some(log::VLog::new(opts.log_level));
+    }
+    env.deadline = opts.timeout.map(|t| (start + t, t));
+    if opts.collect_states {
+        env.visited = Some(vec![Vec::new(); env.insns.len()]);
     }
     let result = explore::do_check_all(&mut env)
         .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
@@ -462,11 +487,13 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         errors.push((f.clone(), fail.clone()));
     }
     let proved = std::mem::take(&mut env.proved);
-    let with_log = |mut o: Outcome| {
+    let visited = env.visited.take();
+    let with_log = move |mut o: Outcome| {
         o.log = log_text.clone();
         o.failure = failure.clone();
         o.errors = errors.clone();
         o.proved = proved;
+        o.visited = visited;
         o
     };
     with_log(match result {

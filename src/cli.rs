@@ -562,6 +562,7 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cmd_check(
     objects: &[PathBuf],
     unprivileged: bool,

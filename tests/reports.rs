@@ -87,10 +87,22 @@ fn check_json_matches_its_schema() {
     let (o, text) = check_all("json");
     assert_eq!(o.status.code(), Some(2), "an unreadable input gives 2");
     let doc: Value = serde_json::from_str(&text).expect("json");
+    // Every own program gets the kernel's verdict: an unsupported result
+    // comes from a time limit.
+    let o = bpfproof(&[
+        "check",
+        "--format",
+        "json",
+        "--timeout",
+        "0.001",
+        "corpus/programs/bad_unbounded_loop.bpf.o",
+    ]);
+    let unsupported: Value = serde_json::from_str(&stdout(&o)).expect("json");
     let verdicts: Vec<&str> = doc["results"]
         .as_array()
         .expect("results")
         .iter()
+        .chain(unsupported["results"].as_array().expect("results"))
         .filter_map(|r| r["verdict"].as_str())
         .collect();
     for v in ["accept", "reject", "unsupported", "error"] {
@@ -98,6 +110,7 @@ fn check_json_matches_its_schema() {
     }
     let schema = validator("reports/schema/check.schema.json");
     assert_valid(&schema, &doc, "check --format json");
+    assert_valid(&schema, &unsupported, "check --format json (unsupported)");
     // The schema is closed: an unknown field is an error, as is an
     // accepted program with an error.
     let mut extra = doc.clone();

@@ -147,6 +147,8 @@ pub struct Env<'a> {
     pub visited: Option<Vec<Vec<super::collect::VisitedRegs>>>,
     /// States collected so far.
     pub collected: usize,
+    /// The CFG pass's result (loops, for the complexity limit's report).
+    pub cfg: Option<Box<crate::cfg::CfgInfo>>,
 }
 
 /// One error met while collecting several ([`Env::collect_errors`]).
@@ -222,6 +224,7 @@ impl<'a> Env<'a> {
             deadline: None,
             visited: None,
             collected: 0,
+            cfg: None,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {

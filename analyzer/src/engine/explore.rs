@@ -217,10 +217,25 @@ pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<
             env.check_deadline(idx)?;
             if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS {
                 // The kernel says "BPF program is too large. Processed %d insn"
-                // here. Our pruning follows the kernel's (precision, liveness)
-                // but is not proven equal to it (the order of the explored
-                // states, stack-slot details): reaching the limit does not
-                // show that the kernel would reach it too.
+                // here. Inside a loop of the CFG the count grows with the
+                // iterations explored, and bpfproof's per-iteration count is
+                // the kernel's (the loop programs of the scale set process
+                // exactly the kernel's number of instructions): the limit is
+                // the kernel's verdict, reported with the loop. Outside any
+                // loop the count is paths times what pruning saves, where
+                // bpfproof's pruning is close to the kernel's but not proven
+                // equal: unsupported.
+                if let Some(report) = loop_report(env, idx) {
+                    return Err(Stop::Reject(super::Finding {
+                        code: "BPF601",
+                        message: format!(
+                            "BPF program is too large. Processed {} insn",
+                            env.insn_processed
+                        ),
+                        insn: Some(idx),
+                        more: vec![report],
+                    }));
+                }
                 return Err(unsupported(
                     idx,
                     format!(
@@ -1656,4 +1671,22 @@ fn check_return_code(env: &mut Env<'_>, st: &VerifierState, idx: usize) -> Resul
         );
     }
     Ok(())
+}
+
+/// The loop the exploration is in at `idx` when the complexity limit is
+/// reached, in words: its header and source line (`None` outside loops).
+fn loop_report(env: &Env<'_>, idx: usize) -> Option<String> {
+    let cfg = env.cfg.as_ref()?;
+    let (sub, li) = cfg.innermost_loop(idx)?;
+    let l = cfg.funcs.get(sub)?.loops.get(li)?;
+    let header = cfg.blocks.get(l.header)?.start;
+    let at = env
+        .prog
+        .line_for(header)
+        .map(|e| format!(" (line {})", e.line))
+        .unwrap_or_default();
+    Some(format!(
+        "bpfproof: the limit was reached in the loop at insn {header}{at}: its iterations keep \
+         giving new states, so the verifier explores it until the budget runs out"
+    ))
 }

@@ -375,7 +375,11 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         };
         return done(Verdict::Reject, Some(f), Stats::default());
     }
-    if let Err(e) = crate::cfg::check_cfg(prog, true) {
+    let cfg = crate::cfg::check_cfg(prog, true);
+    if let Ok(c) = &cfg {
+        env.cfg = Some(Box::new(c.clone()));
+    }
+    if let Err(e) = cfg {
         // A bad instruction found while decoding is an instruction error
         // (BPF101); the rest of `check_cfg` is about control flow (BPF102).
         let code = match e.kind {

@@ -562,6 +562,28 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// An error result for a whole object (unreadable, or no program selected).
+fn object_error(object: String, code: String, message: String) -> CheckResult {
+    CheckResult {
+        object,
+        section: None,
+        program: None,
+        prog_type: None,
+        verdict: Verdict::Error,
+        error: Some(ErrorDetail {
+            code,
+            message,
+            insn: None,
+            source: None,
+            disasm: None,
+            more: Vec::new(),
+        }),
+        diagnostics: Vec::new(),
+        stats: Stats::default(),
+        prove: None,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn cmd_check(
     objects: &[PathBuf],
@@ -592,47 +614,19 @@ fn cmd_check(
         let obj = match load(path, &opts) {
             Ok(o) => o,
             Err(e) => {
-                report.results.push(CheckResult {
-                    object: name,
-                    section: None,
-                    program: None,
-                    prog_type: None,
-                    verdict: Verdict::Error,
-                    error: Some(ErrorDetail {
-                        code: e.code.into(),
-                        message: e.message,
-                        insn: None,
-                        source: None,
-                        disasm: None,
-                        more: Vec::new(),
-                    }),
-                    diagnostics: Vec::new(),
-                    stats: Stats::default(),
-                    prove: None,
-                });
+                report
+                    .results
+                    .push(object_error(name, e.code.into(), e.message));
                 continue;
             }
         };
         if !obj.programs.iter().any(|p| keep(&p.name)) {
             // Nothing is silently skipped: a -p that matches nothing is an error.
-            report.results.push(CheckResult {
-                object: name,
-                section: None,
-                program: None,
-                prog_type: None,
-                verdict: Verdict::Error,
-                error: Some(ErrorDetail {
-                    code: "BPF911".into(),
-                    message: format!("no program matches {:?}", common.programs),
-                    insn: None,
-                    source: None,
-                    disasm: None,
-                    more: Vec::new(),
-                }),
-                diagnostics: Vec::new(),
-                stats: Stats::default(),
-                prove: None,
-            });
+            report.results.push(object_error(
+                name,
+                "BPF911".into(),
+                format!("no program matches {:?}", common.programs),
+            ));
             continue;
         }
         for p in obj.programs.iter().filter(|p| keep(&p.name)) {

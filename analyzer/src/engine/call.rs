@@ -1018,23 +1018,7 @@ fn check_func_arg(
                 return Err(unsupported(idx, "struct sock_common not in the kernel BTF"));
             };
             let strict = release && func_name(id) != "bpf_sk_release";
-            match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, strict) {
-                None => {
-                    return Err(unsupported(
-                        idx,
-                        "BTF pointers into arrays passed to helpers",
-                    ));
-                }
-                Some(false) => bail_reject!(
-                    "BPF405",
-                    idx,
-                    "R{} is of type {} but {} is expected",
-                    regno,
-                    btf.name_of(reg.btf_id),
-                    "sock_common"
-                ),
-                Some(true) => {}
-            }
+            check_btf_arg_type(btf, idx, regno, &reg, want, strict)?;
             if release && reg.off != 0 {
                 return Err(unsupported(
                     idx,
@@ -1117,23 +1101,7 @@ fn check_func_arg(
             }
             let btf = crate::object::btf::bundled_vmlinux_btf()
                 .map_err(|e| unsupported(idx, format!("kernel BTF: {e}")))?;
-            match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, false) {
-                None => {
-                    return Err(unsupported(
-                        idx,
-                        "BTF pointers into arrays passed to helpers",
-                    ));
-                }
-                Some(false) => bail_reject!(
-                    "BPF405",
-                    idx,
-                    "R{} is of type {} but {} is expected",
-                    regno,
-                    btf.name_of(reg.btf_id),
-                    btf.name_of(want)
-                ),
-                Some(true) => {}
-            }
+            check_btf_arg_type(btf, idx, regno, &reg, want, false)?;
             super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
             if reg.ref_obj_id != 0 {
                 meta.ref_obj_id = Some(reg.ref_obj_id);
@@ -1753,4 +1721,31 @@ fn note_arg_ref(
         meta.ref_obj_id = Some(reg.ref_obj_id);
     }
     Ok(())
+}
+
+/// `check_reg_type`'s `btf_struct_ids_match` step for a helper's BTF
+/// pointer argument: the register's struct (at its offset) must be `want`.
+fn check_btf_arg_type(
+    btf: &crate::object::btf::Btf,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    want: u32,
+    strict: bool,
+) -> Result<(), Stop> {
+    match super::kfunc::btf_struct_ids_match_off(btf, reg.btf_id, reg.off, want, strict) {
+        None => Err(unsupported(
+            idx,
+            "BTF pointers into arrays passed to helpers",
+        )),
+        Some(false) => bail_reject!(
+            "BPF405",
+            idx,
+            "R{} is of type {} but {} is expected",
+            regno,
+            btf.name_of(reg.btf_id),
+            btf.name_of(want)
+        ),
+        Some(true) => Ok(()),
+    }
 }

@@ -47,6 +47,11 @@ struct Meta {
     kptr: Option<super::kptr::KptrField>,
     /// `const_map_key`: the constant key of an array lookup (Linux 6.13+).
     const_map_key: Option<u64>,
+    /// The initialised dynptr argument (its slot register or the
+    /// `CONST_PTR_TO_DYNPTR` register): id, type, reference.
+    dynptr: Option<RegState>,
+    /// Register of a dynptr argument the helper releases.
+    release_dynptr: Option<usize>,
 }
 
 fn func_name(id: i32) -> &'static str {
@@ -248,6 +253,8 @@ pub fn check_helper_call(
     }
     if st.frames.iter().any(|f| f.in_callback_fn)
         && (meta.release_ref.is_some()
+            || meta.release_dynptr.is_some()
+            || func_name(id) == "bpf_ringbuf_reserve_dynptr"
             || is_acquire_function(func_name(id))
             || matches!(func_name(id), "bpf_spin_lock" | "bpf_spin_unlock"))
     {
@@ -272,6 +279,38 @@ pub fn check_helper_call(
                 *reg = RegState::unknown_scalar();
             }
         });
+    }
+    if let Some(r) = meta.release_dynptr {
+        super::dynptr::release_dynptr_arg(st, idx, r)?;
+    }
+    let mut changes_data = bpf_helper_changes_pkt_data(func_name(id));
+    match func_name(id) {
+        "bpf_dynptr_from_mem" => {
+            let r1 = &st.cur().regs[1];
+            if r1.base != BaseType::MapValue {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "Unsupported reg type {} for bpf_dynptr_from_mem data",
+                    r1.type_str()
+                );
+            }
+        }
+        "bpf_dynptr_write" => {
+            // An skb dynptr write may move the packet: its slices and
+            // packet pointers end (clear_all_pkt_pointers).
+            if meta
+                .dynptr
+                .as_ref()
+                .is_some_and(|d| d.dynptr_type == crate::state::DynptrType::Skb)
+            {
+                changes_data = true;
+            }
+        }
+        "bpf_user_ringbuf_drain" => {
+            push_callback_call(env, st, idx, &meta, CallbackKind::UserRingbuf)?;
+        }
+        _ => {}
     }
     match func_name(id) {
         "bpf_loop" => {
@@ -438,8 +477,16 @@ pub fn check_helper_call(
         r0.id = rid;
         r0.ref_obj_id = rid;
     }
+    if func_name(id) == "bpf_dynptr_data" {
+        // is_dynptr_ref_function: the slice remembers its dynptr and
+        // holds the dynptr's reference.
+        let d = meta.dynptr.clone().unwrap_or_else(RegState::not_init);
+        let r0 = &mut st.cur_mut().regs[0];
+        r0.dynptr_id = d.id;
+        r0.ref_obj_id = d.ref_obj_id;
+    }
     do_refine_retval_range(st, func_name(id), ret.base, meta.msize_max);
-    if bpf_helper_changes_pkt_data(func_name(id)) {
+    if changes_data {
         clear_all_pkt_pointers(st);
     }
     Ok(())
@@ -454,6 +501,9 @@ enum CallbackKind {
     MapElem,
     /// `set_find_vma_callback_state`: `cb(task, vma, ctx)`.
     FindVma,
+    /// `set_user_ringbuf_callback_state`: `cb(const struct bpf_dynptr *,
+    /// ctx)`.
+    UserRingbuf,
 }
 
 /// `push_callback_call`: the callback body is explored later as a new
@@ -520,6 +570,11 @@ fn push_callback_call(
             callee.regs[2] = key;
             callee.regs[3] = value;
             callee.regs[4] = caller.regs[3].clone();
+        }
+        CallbackKind::UserRingbuf => {
+            // set_user_ringbuf_callback_state
+            callee.regs[1] = super::dynptr::mark_dynptr_cb_reg(env, crate::state::DynptrType::Local);
+            callee.regs[2] = caller.regs[3].clone();
         }
         CallbackKind::FindVma => {
             callee.regs[1] = caller.regs[1].clone();
@@ -704,9 +759,9 @@ fn bpf_helper_changes_pkt_data(name: &str) -> bool {
 
 /// `clear_all_pkt_pointers`: every packet pointer in every frame becomes an
 /// unknown scalar (`mark_reg_invalid` with `allow_ptr_leaks`).
-fn clear_all_pkt_pointers(st: &mut VerifierState) {
+pub(super) fn clear_all_pkt_pointers(st: &mut VerifierState) {
     st.for_each_reg(|r| {
-        if r.base.is_pkt_pointer_any() {
+        if r.base.is_pkt_pointer_any() || super::dynptr::reg_is_dynptr_slice_pkt(r) {
             *r = RegState::unknown_scalar();
         }
     });
@@ -737,19 +792,33 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
     }
 }
 
+/// `arg_to_dynptr_type`.
+fn arg_to_dynptr_type(f: PF) -> crate::state::DynptrType {
+    use crate::state::DynptrType as D;
+    if f.contains(PF::DYNPTR_TYPE_LOCAL) {
+        D::Local
+    } else if f.contains(PF::DYNPTR_TYPE_RINGBUF) {
+        D::Ringbuf
+    } else if f.contains(PF::DYNPTR_TYPE_SKB) {
+        D::Skb
+    } else if f.contains(PF::DYNPTR_TYPE_XDP) {
+        D::Xdp
+    } else {
+        D::Invalid
+    }
+}
+
 /// Helpers `check_helper_call` treats specially (references, callbacks,
 /// locks, dynptrs, BTF objects, packet-changing with ctx, ...): not
 /// modelled yet.
 fn is_special_helper(name: &str) -> bool {
     const SPECIAL: &[&str] = &[
         "bpf_timer_set_callback",
-        "bpf_user_ringbuf_drain",
         "bpf_snprintf",
         "bpf_set_retval",
         "bpf_get_retval",
-        "bpf_dynptr_from_mem",
     ];
-    SPECIAL.contains(&name) || name.contains("dynptr") || name.contains("timer")
+    SPECIAL.contains(&name) || name.contains("timer")
 }
 
 /// The pointer types a memory argument accepts (`mem_types`) that are
@@ -792,7 +861,11 @@ fn check_func_arg(
         .union(PF::MEM_WRITE)
         .union(PF::OBJ_RELEASE)
         .union(PF::MEM_FIXED_SIZE)
-        .union(PF::MEM_ALIGNED);
+        .union(PF::MEM_ALIGNED)
+        .union(PF::DYNPTR_TYPE_LOCAL)
+        .union(PF::DYNPTR_TYPE_RINGBUF)
+        .union(PF::DYNPTR_TYPE_SKB)
+        .union(PF::DYNPTR_TYPE_XDP);
     if t.flags.0 & !known.0 != 0 {
         return Err(unsupported(idx, format!("helper argument type {t}")));
     }
@@ -846,6 +919,26 @@ fn check_func_arg(
                     regno,
                     reg.type_str()
                 );
+            }
+        }
+        ArgBase::PtrToDynptr => {
+            expect(env, &[BaseType::Stack, BaseType::DynptrPtr], "fp, dynptr_ptr")?;
+            let release = t.flags.contains(PF::OBJ_RELEASE);
+            if reg.base == BaseType::DynptrPtr {
+                // check_func_arg_reg_off: no offset into the object.
+                super::mem::check_ptr_off_reg(idx, regno, &reg)?;
+            }
+            if release {
+                super::dynptr::check_dynptr_release_arg(st, idx, regno)?;
+                meta.release_dynptr = Some(regno);
+            }
+            let arg = super::dynptr::DynptrArg {
+                uninit: t.flags.contains(PF::MEM_UNINIT),
+                rdonly: t.flags.contains(PF::MEM_RDONLY),
+                ty: arg_to_dynptr_type(t.flags),
+            };
+            if let Some(d) = super::dynptr::process_dynptr_func(env, st, idx, regno, arg, 0)? {
+                meta.dynptr = Some(d);
             }
         }
         ArgBase::ConstMapPtr => {
@@ -1364,6 +1457,7 @@ fn check_helper_mem_access_inner(
         }) {
             return Err(unsupported(idx, "helper access to iterator slots"));
         }
+        check_helper_access_over_dynptr(st, idx, regno, frame, off, hi_off, size, access)?;
         super::regs::mark_stack_range_read(env, st, frame, off, hi_off + size as i64);
         let fr = &mut st.frames[frame];
         fr.allocated_stack = fr.allocated_stack.max(-off as i32);
@@ -1408,6 +1502,51 @@ fn check_helper_mem_access_inner(
             reg.type_str()
         ),
     }
+}
+
+/// `check_stack_range_initialized` over `STACK_DYNPTR` bytes: memory a
+/// helper writes may not overlap a dynptr (raw mode), and its bytes are
+/// not readable memory.
+#[allow(clippy::too_many_arguments)]
+fn check_helper_access_over_dynptr(
+    st: &VerifierState,
+    idx: usize,
+    regno: usize,
+    frame: usize,
+    off: i64,
+    hi_off: i64,
+    size: u64,
+    access: Access,
+) -> Result<(), Stop> {
+    let fr = &st.frames[frame];
+    let is_dynptr = |o: i64| {
+        (-512..0).contains(&o)
+            && fr.stack[((-o - 1) / 8) as usize].slot_type[((-o - 1) % 8) as usize]
+                == crate::state::SlotType::Dynptr
+    };
+    let end = hi_off + size as i64;
+    if !(off..end).any(is_dynptr) {
+        return Ok(());
+    }
+    if off != hi_off {
+        return Err(unsupported(
+            idx,
+            "variable-offset helper access over a dynptr",
+        ));
+    }
+    if access == Access::Write {
+        return super::dynptr::check_raw_mode_over_dynptr(st, idx, frame, off, end);
+    }
+    let i = (off..end).find(|&o| is_dynptr(o)).unwrap_or(off);
+    bail_reject!(
+        "BPF303",
+        idx,
+        "invalid indirect read from stack R{} off {}+{} size {}",
+        regno,
+        off,
+        i - off,
+        size
+    );
 }
 
 /// `may_update_sockmap`: map update/delete on socket maps from program

@@ -30,6 +30,8 @@ pub enum ArgKind {
         /// `arg:nonnull`.
         nonnull: bool,
     },
+    /// `ARG_PTR_TO_DYNPTR | MEM_RDONLY`: `struct bpf_dynptr *`.
+    Dynptr,
     /// `ARG_PTR_TO_BTF_ID | PTR_TRUSTED` (`__arg_trusted`, maybe
     /// `__arg_nullable`) to a kernel struct.
     Trusted {
@@ -237,6 +239,18 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         if t_ctx && (t_nonnull || t_nullable || t_trusted) {
             return Err(invalid_combination(arg_no));
         }
+        if !t_ctx
+            && pname == "bpf_dynptr"
+            && btf.type_by_id(pointee).map(|t| t.kind()) == Some(BtfKind::Struct)
+            && ctx_struct_name(env.prog_type) != Some(pname)
+        {
+            // btf_is_dynptr_ptr: no tags allowed.
+            if t_nonnull || t_nullable || t_trusted {
+                return Err(invalid_combination(arg_no));
+            }
+            args.push(ArgKind::Dynptr);
+            continue;
+        }
         if t_trusted {
             if t_nonnull {
                 return Err(invalid_combination(arg_no));
@@ -398,6 +412,28 @@ pub fn check_global_call(
                     return Err(fail(format!("arg#{i} is expected to be non-NULL")));
                 }
             }
+            ArgKind::Dynptr => {
+                if reg.base == BaseType::DynptrPtr {
+                    super::mem::check_ptr_off_reg(idx, regno, &reg)?;
+                }
+                let arg = super::dynptr::DynptrArg {
+                    uninit: false,
+                    rdonly: true,
+                    ty: crate::state::DynptrType::Invalid,
+                };
+                super::dynptr::process_dynptr_func(env, st, idx, regno, arg, 0).map_err(|e| {
+                    match e {
+                        Stop::Reject(mut f) => {
+                            f.more.push(format!(
+                                "Caller passes invalid args into func#{subprog_no} ('{}')",
+                                g.name
+                            ));
+                            Stop::Reject(f)
+                        }
+                        other => other,
+                    }
+                })?;
+            }
             ArgKind::Trusted { btf_id, nullable } => {
                 // register_is_null on a nullable argument, then check_reg_type
                 // against btf_ptr_types and check_func_arg_reg_off.
@@ -475,6 +511,10 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
                     r.id = env.new_id();
                 }
                 r
+            }
+            ArgKind::Dynptr => {
+                // "assume unspecial LOCAL dynptr type"
+                super::dynptr::mark_dynptr_cb_reg(env, crate::state::DynptrType::Local)
             }
             ArgKind::Trusted { btf_id, nullable } => {
                 let mut r = RegState::pointer(BaseType::BtfId);

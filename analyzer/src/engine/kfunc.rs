@@ -289,7 +289,7 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         }
         return check_cast_kfunc(env, st, idx, &name);
     }
-    if SPECIAL_KFUNCS.contains(&name.as_str()) {
+    if SPECIAL_KFUNCS.contains(&name.as_str()) && !DYNPTR_KFUNCS.contains(&name.as_str()) {
         return Err(unsupported(idx, format!("special kfunc {name}")));
     }
     let flags = match kfunc_flags(&name, env.prog_type) {
@@ -358,6 +358,9 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
     }
     let mut release_ref = None;
     let mut skip_size_arg = false;
+    // meta->initialized_dynptr and meta->arg_constant.
+    let mut initialized_dynptr: Option<RegState> = None;
+    let mut arg_constant: Option<u64> = None;
     for (i, p) in params.iter().enumerate() {
         let regno = i + 1;
         let pname = btf.str_at(p.name_off).unwrap_or("");
@@ -369,7 +372,10 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             // is_kfunc_arg_ignore: the verifier does not look at it.
             continue;
         }
-        if pname.contains("__") && !pname.ends_with("__sz") {
+        let known_suffix = ["__sz", "__szk", "__opt", "__uninit"]
+            .iter()
+            .any(|x| pname.ends_with(x));
+        if pname.contains("__") && !known_suffix {
             return Err(unsupported(
                 idx,
                 format!("kfunc {name} argument {pname} (annotated argument)"),
@@ -430,6 +436,55 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             }
             continue;
         }
+        if pointee_name == "bpf_dynptr" {
+            // KF_ARG_PTR_TO_DYNPTR
+            let d = process_kfunc_dynptr_arg(
+                env,
+                st,
+                idx,
+                regno,
+                &name,
+                pname.ends_with("__uninit"),
+                initialized_dynptr.as_ref(),
+            )?;
+            if d.is_some() {
+                initialized_dynptr = d;
+            }
+            continue;
+        }
+        let next_name = params
+            .get(i + 1)
+            .and_then(|q| btf.str_at(q.name_off))
+            .unwrap_or("");
+        let next_scalar = params
+            .get(i + 1)
+            .is_some_and(|q| is_scalar_type(btf, q.type_id))
+            && st.cur().regs[regno + 1].is_scalar();
+        if next_scalar && next_name.ends_with("__szk") {
+            // KF_ARG_PTR_TO_MEM_SIZE with a constant size: the memory is
+            // checked unless it is an optional NULL.
+            let Some(t) = pointee else {
+                return Err(unsupported(idx, format!("kfunc {name} argument {pname}")));
+            };
+            let void = btf.type_by_id(t).is_none() || t == 0;
+            if !(void || is_scalar_type(btf, t) || is_scalar_struct(btf, t, 0)) {
+                return Err(unsupported(
+                    idx,
+                    format!("kfunc {name} argument {pname} of type {}", btf.type_to_string(p.type_id)),
+                ));
+            }
+            super::regs::check_reg_read(env, st, idx, regno + 1)?;
+            if !(reg.is_null() && pname.ends_with("__opt")) {
+                super::call::check_kfunc_mem_size_reg(env, st, idx, regno + 1)?;
+            }
+            let sreg = &st.cur().regs[regno + 1];
+            if !sreg.var.is_const() {
+                bail_reject!("BPF405", idx, "R{} must be a known constant", regno + 1);
+            }
+            arg_constant = Some(sreg.var.var_off.value);
+            skip_size_arg = true;
+            continue;
+        }
         let sock_reg = matches!(
             reg.base,
             BaseType::Socket | BaseType::SockCommon | BaseType::TcpSock | BaseType::XdpSock
@@ -482,9 +537,16 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             ));
         };
         let strict = flags & KF_RELEASE != 0 && reg.ref_obj_id != 0;
+        // btf_is_projection_of: a kfunc taking `struct __sk_buff *` or
+        // `struct xdp_md *` accepts the kernel struct behind it.
+        let taking_projection = reg.base == BaseType::BtfId
+            && matches!(
+                (btf.name_of(want), btf.name_of(reg.btf_id)),
+                ("__sk_buff", "sk_buff") | ("xdp_md", "xdp_buff")
+            );
         if reg.base != BaseType::BtfId
             || reg.off != 0
-            || !btf_struct_ids_match(btf, reg.btf_id, want, strict)
+            || !(taking_projection || btf_struct_ids_match(btf, reg.btf_id, want, strict))
         {
             return Err(unsupported(
                 idx,
@@ -542,7 +604,29 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         st.cur_mut().regs[r] = RegState::not_init();
     }
     let ret_t = btf.skip_mods_and_typedefs(ret);
-    let r0 = if ret == 0 {
+    let r0 = if matches!(name.as_str(), "bpf_dynptr_slice" | "bpf_dynptr_slice_rdwr") {
+        let (Some(d), Some(size)) = (initialized_dynptr.as_ref(), arg_constant) else {
+            bail_reject!(
+                "BPF405",
+                idx,
+                "verifier internal error: bpf_dynptr_slice(_rdwr) no constant size"
+            );
+        };
+        let mut r = RegState::pointer(BaseType::Mem);
+        r.mem_size = size.min(u64::from(u32::MAX)) as u32;
+        r.flags.0 |= super::dynptr::slice_type_flag(d.dynptr_type);
+        if name == "bpf_dynptr_slice" {
+            r.flags.0 |= TypeFlags::RDONLY;
+        } else if !super::mem::may_access_direct_pkt_data_write(env) {
+            bail_reject!("BPF305", idx, "the prog does not allow writes to packet data");
+        }
+        r.dynptr_id = d.id;
+        if flags & KF_RET_NULL != 0 {
+            r.flags.0 |= TypeFlags::MAYBE_NULL;
+            r.id = env.new_id();
+        }
+        r
+    } else if ret == 0 {
         RegState::not_init()
     } else if is_scalar_type(btf, ret_t) {
         RegState::unknown_scalar()
@@ -596,6 +680,57 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         super::iter::process_iter_next_call(env, st, idx, loc);
     }
     Ok(())
+}
+
+/// The special kfuncs of dynptrs that are modelled.
+const DYNPTR_KFUNCS: &[&str] = &[
+    "bpf_dynptr_from_skb",
+    "bpf_dynptr_from_xdp",
+    "bpf_dynptr_slice",
+    "bpf_dynptr_slice_rdwr",
+    "bpf_dynptr_clone",
+];
+
+/// `check_kfunc_args` for `KF_ARG_PTR_TO_DYNPTR`: returns the dynptr's
+/// state for an initialised one (`meta->initialized_dynptr`).
+fn process_kfunc_dynptr_arg(
+    env: &mut Env<'_>,
+    st: &mut VerifierState,
+    idx: usize,
+    regno: usize,
+    name: &str,
+    uninit: bool,
+    parent: Option<&RegState>,
+) -> Result<Option<RegState>, Stop> {
+    use crate::state::DynptrType as D;
+    let reg = &st.cur().regs[regno];
+    let rdonly = reg.base == BaseType::DynptrPtr;
+    if rdonly && uninit {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "verifier internal error: misconfigured dynptr helper type flags"
+        );
+    }
+    let mut clone_ref_obj_id = 0;
+    let ty = match name {
+        "bpf_dynptr_from_skb" => D::Skb,
+        "bpf_dynptr_from_xdp" => D::Xdp,
+        "bpf_dynptr_clone" if uninit => {
+            let Some(p) = parent.filter(|p| p.dynptr_type != D::Invalid) else {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "verifier internal error: no dynptr type for parent of clone"
+                );
+            };
+            clone_ref_obj_id = p.ref_obj_id;
+            p.dynptr_type
+        }
+        _ => D::Invalid,
+    };
+    let arg = super::dynptr::DynptrArg { uninit, rdonly, ty };
+    super::dynptr::process_dynptr_func(env, st, idx, regno, arg, clone_ref_obj_id)
 }
 
 /// The size of what a pointer type points to, for non-struct pointees.

@@ -1044,12 +1044,19 @@ pub(super) fn check_packet_access(
     Ok(())
 }
 
-/// `may_access_direct_pkt_data` for writes.
-fn may_access_direct_pkt_data_write(env: &Env<'_>) -> bool {
+/// `may_access_direct_pkt_data` for writes (also what
+/// `bpf_dynptr_slice_rdwr` asks).
+pub(super) fn may_access_direct_pkt_data_write(env: &Env<'_>) -> bool {
     use crate::platform::ProgType as P;
     matches!(
         env.prog_type,
-        P::SchedCls | P::SchedAct | P::Xdp | P::LwtXmit | P::SkSkb | P::SkMsg
+        P::SchedCls
+            | P::SchedAct
+            | P::Xdp
+            | P::LwtXmit
+            | P::SkSkb
+            | P::SkMsg
+            | P::CgroupSockopt
     )
 }
 
@@ -1114,6 +1121,9 @@ fn check_stack_write_var_off(
     }) {
         return Err(unsupported(idx, "stack writes over iterator slots"));
     }
+    for o in min_off..max_off {
+        super::dynptr::destroy_if_dynptr_stack_slot(st, idx, sf, ((-o - 1) / 8) as usize)?;
+    }
     let mut zero_used = false;
     let fr = &mut st.frames[sf];
     fr.allocated_stack = fr.allocated_stack.max((-min_off) as i32);
@@ -1167,6 +1177,7 @@ fn check_stack_write_fixed_off(
         Value::Reg(v) => Some(st.frames[frame].regs[v].clone()),
         Value::Imm(_) | Value::None => None,
     };
+    super::dynptr::destroy_if_dynptr_stack_slot(st, idx, sf, spi)?;
     let fr = &mut st.frames[sf];
     fr.allocated_stack = fr.allocated_stack.max(-off);
     let aligned = off % BPF_REG_SIZE as i32 == 0;
@@ -1314,7 +1325,7 @@ fn check_stack_read_fixed_off(
                             return Err(unsupported(idx, "stack accesses to iterator slots"));
                         }
                         SlotType::Invalid if allow_uninit => {}
-                        SlotType::Invalid => {
+                        SlotType::Invalid | SlotType::Dynptr => {
                             bail_reject!(
                                 "BPF303",
                                 idx,

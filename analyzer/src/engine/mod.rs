@@ -45,6 +45,7 @@
 mod alu;
 mod btf_ctx;
 mod call;
+mod dynptr;
 pub mod collect;
 pub mod env;
 mod explore;

@@ -133,6 +133,9 @@ pub fn regs_exact(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
         && old.frameno == cur.frameno
         && old.subprog == cur.subprog
         && old.btf_id == cur.btf_id
+        && old.dynptr_type == cur.dynptr_type
+        && old.dynptr_first_slot == cur.dynptr_first_slot
+        && old.dynptr_id == cur.dynptr_id
         && ids.check_ids(old.id, cur.id)
         && ids.check_ids(old.ref_obj_id, cur.ref_obj_id)
 }
@@ -180,6 +183,7 @@ pub fn regsafe(
             old.off == cur.off
                 && old.map == cur.map
                 && old.mem_size == cur.mem_size
+                && old.dynptr_id == cur.dynptr_id
                 && range_within(&old.var, &cur.var)
                 && tnum_in(old, cur)
                 && ids.check_ids(old.id, cur.id)
@@ -233,6 +237,9 @@ fn stacksafe(
             if o.slot_type[0] == SlotType::Iter && !iter_slot_safe(o, c, ids) {
                 return false;
             }
+            if o.slot_type[0] == SlotType::Dynptr && !dynptr_slot_safe(o, c, ids) {
+                return false;
+            }
             continue;
         }
         if let (Some(or), Some(cr)) = (scalar_reg_for_stack(o), scalar_reg_for_stack(c)) {
@@ -256,8 +263,20 @@ fn stacksafe(
         if o.slot_type[0] == SlotType::Iter && !iter_slot_safe(o, c, ids) {
             return false;
         }
+        if o.slot_type[0] == SlotType::Dynptr && !dynptr_slot_safe(o, c, ids) {
+            return false;
+        }
     }
     true
+}
+
+/// `STACK_DYNPTR` slots: the same dynptr type and slot and the same
+/// reference up to renaming.
+fn dynptr_slot_safe(o: &StackSlot, c: &StackSlot, ids: &mut IdMap) -> bool {
+    c.slot_type[0] == SlotType::Dynptr
+        && o.spilled.dynptr_type == c.spilled.dynptr_type
+        && o.spilled.dynptr_first_slot == c.spilled.dynptr_first_slot
+        && ids.check_ids(o.spilled.ref_obj_id, c.spilled.ref_obj_id)
 }
 
 /// `STACK_ITER` slots: the same iterator type and state and the same

@@ -237,6 +237,7 @@ fn slot_type_char(t: SlotType) -> char {
         SlotType::Misc => 'm',
         SlotType::Zero => '0',
         SlotType::Iter => 'i',
+        SlotType::Dynptr => 'd',
     }
 }
 
@@ -258,8 +259,32 @@ fn print_func_state(f: &FuncState, refs: &[u32], maps: &[MapInfo<'_>]) -> String
     }
     // Slots past `allocated_stack` are all invalid and skipped like the
     // kernel's unallocated ones.
+    let mut skip_to = 0;
     for (i, slot) in f.stack.iter().enumerate() {
-        if slot.slot_type.iter().all(|&t| t == SlotType::Invalid) {
+        if i < skip_to || slot.slot_type.iter().all(|&t| t == SlotType::Invalid) {
+            continue;
+        }
+        if slot.slot_type[0] == SlotType::Dynptr {
+            // Both slots print once, at the first (higher) one.
+            let first = if slot.spilled.dynptr_first_slot { i } else { i + 1 };
+            skip_to = first + 1;
+            let reg = &f.stack.get(first).unwrap_or(slot).spilled;
+            let off = (-(first as i64) - 1) * BPF_REG_SIZE as i64;
+            let mut parts = Vec::new();
+            if reg.id != 0 {
+                parts.push(format!("id={}", reg.id));
+            }
+            if reg.ref_obj_id != 0 {
+                parts.push(format!("ref_id={}", reg.ref_obj_id));
+            }
+            if reg.dynptr_id != 0 {
+                parts.push(format!("dynptr_id={}", reg.dynptr_id));
+            }
+            out.push_str(&format!(
+                " fp{off}=dynptr_{}({})",
+                reg.dynptr_type.name(),
+                parts.join(",")
+            ));
             continue;
         }
         let mut types_buf: String = slot.slot_type.iter().map(|&t| slot_type_char(t)).collect();
@@ -278,7 +303,11 @@ fn print_func_state(f: &FuncState, refs: &[u32], maps: &[MapInfo<'_>]) -> String
                 out.push_str(&format!(" fp{off}={types_buf}"));
                 out.push_str(&print_reg_state(f.frameno, reg, maps));
             }
-            SlotType::Misc | SlotType::Zero | SlotType::Invalid | SlotType::Iter => {
+            SlotType::Misc
+            | SlotType::Zero
+            | SlotType::Invalid
+            | SlotType::Iter
+            | SlotType::Dynptr => {
                 out.push_str(&format!(" fp{off}={types_buf}"));
             }
         }

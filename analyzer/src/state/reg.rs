@@ -122,10 +122,43 @@ impl TypeFlags {
     pub const TRUSTED: u32 = 1 << 7;
     /// `MEM_ALLOC`.
     pub const ALLOC: u32 = 1 << 8;
+    /// `DYNPTR_TYPE_SKB`: a slice of an skb dynptr.
+    pub const DYNPTR_SKB: u32 = 1 << 9;
+    /// `DYNPTR_TYPE_XDP`: a slice of an xdp dynptr.
+    pub const DYNPTR_XDP: u32 = 1 << 10;
 
     /// True when every bit of `f` is set.
     pub const fn has(self, f: u32) -> bool {
         self.0 & f == f
+    }
+}
+
+/// `enum bpf_dynptr_type`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DynptrType {
+    /// `BPF_DYNPTR_TYPE_INVALID`.
+    #[default]
+    Invalid,
+    /// `BPF_DYNPTR_TYPE_LOCAL`: memory of the program (map value, stack).
+    Local,
+    /// `BPF_DYNPTR_TYPE_RINGBUF`: a ring-buffer reservation (referenced).
+    Ringbuf,
+    /// `BPF_DYNPTR_TYPE_SKB`.
+    Skb,
+    /// `BPF_DYNPTR_TYPE_XDP`.
+    Xdp,
+}
+
+impl DynptrType {
+    /// `dynptr_type_str`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DynptrType::Invalid => "<invalid>",
+            DynptrType::Local => "local",
+            DynptrType::Ringbuf => "ringbuf",
+            DynptrType::Skb => "skb",
+            DynptrType::Xdp => "xdp",
+        }
     }
 }
 
@@ -165,6 +198,15 @@ pub struct RegState {
     /// The scalar's value matters to some later decision (`precise`). Set
     /// only in stored states, by precision backtracking.
     pub precise: bool,
+    /// For a `STACK_DYNPTR` slot's register and `dynptr_ptr`: the dynptr's
+    /// type (`dynptr.type`).
+    pub dynptr_type: DynptrType,
+    /// For a `STACK_DYNPTR` slot's register: the first (higher) of the two
+    /// slots (`dynptr.first_slot`).
+    pub dynptr_first_slot: bool,
+    /// For a dynptr slice (`mem`): the `id` of the dynptr it came from
+    /// (`dynptr_id`).
+    pub dynptr_id: u32,
 }
 
 impl RegState {
@@ -184,6 +226,9 @@ impl RegState {
             subprog: 0,
             btf_id: 0,
             precise: false,
+            dynptr_type: DynptrType::Invalid,
+            dynptr_first_slot: false,
+            dynptr_id: 0,
         }
     }
 

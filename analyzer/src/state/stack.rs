@@ -24,6 +24,8 @@ pub enum SlotType {
     Zero,
     /// `STACK_ITER`: part of an open-coded iterator.
     Iter,
+    /// `STACK_DYNPTR`: part of a `struct bpf_dynptr` (two whole slots).
+    Dynptr,
 }
 
 /// One 8-byte stack slot.

@@ -439,7 +439,7 @@ fn adjust_ptr_min_max_vals(
     }
     if matches!(
         ptr.base,
-        BaseType::Func | BaseType::DynptrPtr | BaseType::Buf
+        BaseType::Func | BaseType::Buf
     ) || (ptr.base == BaseType::BtfId
         && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
     {

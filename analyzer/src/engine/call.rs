@@ -1541,7 +1541,7 @@ fn check_helper_access_over_dynptr(
     bail_reject!(
         "BPF303",
         idx,
-        "invalid indirect read from stack R{} off {}+{} size {}",
+        "invalid read from stack R{} off {}+{} size {}",
         regno,
         off,
         i - off,

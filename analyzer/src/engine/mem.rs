@@ -527,6 +527,7 @@ fn check_mem_access_inner(
         | BaseType::Socket
         | BaseType::SockCommon
         | BaseType::TcpSock
+        | BaseType::DynptrPtr
         | BaseType::Ctx => {
             bail_reject!(
                 "BPF305",

@@ -277,9 +277,9 @@ fn print_func_state(f: &FuncState, refs: &[u32], maps: &[MapInfo<'_>]) -> String
             if reg.ref_obj_id != 0 {
                 parts.push(format!("ref_id={}", reg.ref_obj_id));
             }
-            if reg.dynptr_id != 0 {
-                parts.push(format!("dynptr_id={}", reg.dynptr_id));
-            }
+            // The kernel prints the union word `dynptr_id` shares with
+            // `dynptr.first_slot`: 1 at the first slot.
+            parts.push("dynptr_id=1".to_string());
             out.push_str(&format!(
                 " fp{off}=dynptr_{}({})",
                 reg.dynptr_type.name(),

@@ -166,6 +166,7 @@ pub fn do_check_all(env: &mut Env<'_>) -> Result<Counters, Stop> {
 pub fn do_check(env: &mut Env<'_>, start: usize, init: VerifierState) -> Result<Counters, Stop> {
     let marks = prune_points(env);
     env.ckpts.clear();
+    // `env->explored_states`: bucket (see `explored_state`) -> stored states, oldest first.
     let mut explored: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut pending: Vec<Path> = Vec::new();
     let mut counters = Counters::default();
@@ -444,8 +445,11 @@ fn propagate_liveness(env: &mut Env<'_>, old: usize, cur: &VerifierState) {
 /// `clean_live_states`: once every path below a stored state is explored,
 /// its registers that nothing read are forgotten (`NOT_INIT` matches
 /// anything in `regsafe`).
-fn clean_live_states(env: &mut Env<'_>, list: &[usize], cur: &VerifierState) {
+fn clean_live_states(env: &mut Env<'_>, insn: usize, list: &[usize], cur: &VerifierState) {
     for &c in list {
+        if env.ckpts[c].insn_idx != insn {
+            continue;
+        }
         // Not while the loop the state belongs to is still explored: such
         // states are compared RANGE_WITHIN, dead registers included.
         let le = super::prune::get_loop_entry(&env.ckpts, env.ckpts[c].st.loop_entry);
@@ -559,6 +563,26 @@ fn find_prev_entry(
     None
 }
 
+/// `explored_state`: the bucket of `env->explored_states` the stored
+/// states at `idx` go to. The kernel hashes the instruction with the call
+/// site of the current frame (`(idx ^ callsite) % state_htab_size`, where
+/// `state_htab_size` is the program's length and the main frame's call
+/// site is `BPF_MAIN_FUNC` = -1), and `is_state_visited` looks only at
+/// that bucket. So a state at a subprogram's instruction is compared with,
+/// counted as a miss against, and kept from being stored by (the
+/// `branches` heuristic) only the states stored there from the same call
+/// site, up to hash collisions: not with the states of the other calls of
+/// the same subprogram.
+fn explored_state(env: &Env<'_>, idx: usize, cur: &VerifierState) -> usize {
+    let callsite = cur
+        .frames
+        .last()
+        .and_then(|f| f.callsite)
+        .map_or(-1i32, |c| c as i32);
+    let htab_size = env.insns.len().max(1) as u32;
+    ((idx as i32 ^ callsite) as u32 % htab_size) as usize
+}
+
 enum Visit {
     /// Pruned against this stored state.
     Prune(usize),
@@ -582,8 +606,9 @@ fn is_state_visited(
         // Unprivileged programs have every scalar precise.
         Exact::RangeWithin
     };
-    if let Some(list) = explored.get(&idx) {
-        clean_live_states(env, list, cur);
+    let head = explored_state(env, idx, cur);
+    if let Some(list) = explored.get(&head) {
+        clean_live_states(env, idx, list, cur);
     }
     let ckpts = &mut env.ckpts;
     let mut add_new_state = force_new_state
@@ -598,13 +623,18 @@ fn is_state_visited(
         && env.prog.externs.iter().any(|e| {
             e.insn == idx && e.kind == "kfunc" && super::kfunc::is_iter_next_kfunc(&e.name)
         });
-    if let Some(list) = explored.get_mut(&idx) {
+    let mut states_cnt = 0u64;
+    if let Some(list) = explored.get_mut(&head) {
         // Newest first, as the kernel's list (new states go to its head).
         let mut k = list.len();
         while k > 0 {
             k -= 1;
             let c = list[k];
+            states_cnt += 1;
             let old = &ckpts[c];
+            if old.insn_idx != idx {
+                continue;
+            }
             if old.branches > 0 {
                 // Still being explored. At a callback call the visits
                 // converge when a state repeats (RANGE_WITHIN: bpfproof's
@@ -679,6 +709,7 @@ fn is_state_visited(
             }
         }
     }
+    env.max_states_per_insn = env.max_states_per_insn.max(states_cnt);
     if !add_new_state {
         return Ok(Visit::Continue);
     }
@@ -699,9 +730,7 @@ fn is_state_visited(
         hit_cnt: 0,
         miss_cnt: 0,
     });
-    let list = explored.entry(idx).or_default();
-    list.push(id);
-    env.max_states_per_insn = env.max_states_per_insn.max(list.len() as u64);
+    explored.entry(head).or_default().push(id);
     Ok(Visit::NewState(id))
 }
 

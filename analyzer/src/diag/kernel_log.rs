@@ -60,6 +60,11 @@ const RULES: &[(Pat, Code)] = &[
         "BPF502",
     ),
     (Pat::Prefix("release kernel function"), "BPF502"),
+    (
+        Pat::Prefix("cannot release unowned const bpf_dynptr"),
+        "BPF502",
+    ),
+    (Pat::Contains("is an unacquired reference"), "BPF502"),
     (Pat::Contains("spin_lock"), "BPF503"),
     (Pat::Contains("spin_unlock"), "BPF503"),
     (
@@ -156,6 +161,29 @@ const RULES: &[(Pat, Code)] = &[
     ),
     (Pat::Prefix("get_local_storage() doesn't support"), "BPF405"),
     (Pat::Prefix("expected an initialized"), "BPF405"),
+    // Dynptrs.
+    (Pat::Prefix("cannot overwrite referenced dynptr"), "BPF303"),
+    (
+        Pat::Prefix("Dynptr has to be an uninitialized dynptr"),
+        "BPF405",
+    ),
+    (Pat::Prefix("Expected an initialized dynptr"), "BPF405"),
+    (Pat::Prefix("Expected a dynptr of type"), "BPF405"),
+    (
+        Pat::Prefix("cannot pass pointer to const bpf_dynptr"),
+        "BPF405",
+    ),
+    (
+        Pat::Prefix("dynptr has to be at a constant offset"),
+        "BPF405",
+    ),
+    (Pat::Prefix("cannot pass in dynptr at an offset"), "BPF405"),
+    (Pat::Prefix("potential write to dynptr"), "BPF405"),
+    (Pat::Prefix("Unsupported reg type"), "BPF405"),
+    (
+        Pat::Prefix("the prog does not allow writes to packet data"),
+        "BPF301",
+    ),
     (Pat::Prefix("expected uninitialized"), "BPF405"),
     (
         Pat::Contains("doesn't have constant offset. kptr"),

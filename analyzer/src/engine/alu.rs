@@ -437,11 +437,9 @@ fn adjust_ptr_min_max_vals(
             tstr
         );
     }
-    if matches!(
-        ptr.base,
-        BaseType::Func | BaseType::Buf
-    ) || (ptr.base == BaseType::BtfId
-        && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
+    if matches!(ptr.base, BaseType::Func | BaseType::Buf)
+        || (ptr.base == BaseType::BtfId
+            && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
     {
         return Err(super::env::unsupported(
             idx,

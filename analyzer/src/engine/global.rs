@@ -421,8 +421,8 @@ pub fn check_global_call(
                     rdonly: true,
                     ty: crate::state::DynptrType::Invalid,
                 };
-                super::dynptr::process_dynptr_func(env, st, idx, regno, arg, 0).map_err(|e| {
-                    match e {
+                super::dynptr::process_dynptr_func(env, st, idx, regno, arg, 0).map_err(
+                    |e| match e {
                         Stop::Reject(mut f) => {
                             f.more.push(format!(
                                 "Caller passes invalid args into func#{subprog_no} ('{}')",
@@ -431,8 +431,8 @@ pub fn check_global_call(
                             Stop::Reject(f)
                         }
                         other => other,
-                    }
-                })?;
+                    },
+                )?;
             }
             ArgKind::Trusted { btf_id, nullable } => {
                 // register_is_null on a nullable argument, then check_reg_type

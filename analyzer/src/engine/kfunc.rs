@@ -470,7 +470,10 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             if !(void || is_scalar_type(btf, t) || is_scalar_struct(btf, t, 0)) {
                 return Err(unsupported(
                     idx,
-                    format!("kfunc {name} argument {pname} of type {}", btf.type_to_string(p.type_id)),
+                    format!(
+                        "kfunc {name} argument {pname} of type {}",
+                        btf.type_to_string(p.type_id)
+                    ),
                 ));
             }
             super::regs::check_reg_read(env, st, idx, regno + 1)?;
@@ -618,7 +621,11 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
         if name == "bpf_dynptr_slice" {
             r.flags.0 |= TypeFlags::RDONLY;
         } else if !super::mem::may_access_direct_pkt_data_write(env) {
-            bail_reject!("BPF305", idx, "the prog does not allow writes to packet data");
+            bail_reject!(
+                "BPF301",
+                idx,
+                "the prog does not allow writes to packet data"
+            );
         }
         r.dynptr_id = d.id;
         if flags & KF_RET_NULL != 0 {

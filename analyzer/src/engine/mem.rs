@@ -1051,13 +1051,7 @@ pub(super) fn may_access_direct_pkt_data_write(env: &Env<'_>) -> bool {
     use crate::platform::ProgType as P;
     matches!(
         env.prog_type,
-        P::SchedCls
-            | P::SchedAct
-            | P::Xdp
-            | P::LwtXmit
-            | P::SkSkb
-            | P::SkMsg
-            | P::CgroupSockopt
+        P::SchedCls | P::SchedAct | P::Xdp | P::LwtXmit | P::SkSkb | P::SkMsg | P::CgroupSockopt
     )
 }
 

@@ -45,8 +45,8 @@
 mod alu;
 mod btf_ctx;
 mod call;
-mod dynptr;
 pub mod collect;
+mod dynptr;
 pub mod env;
 mod explore;
 mod global;

@@ -161,6 +161,11 @@ const RULES: &[(Pat, Code)] = &[
     ),
     (Pat::Prefix("get_local_storage() doesn't support"), "BPF405"),
     (Pat::Prefix("expected an initialized"), "BPF405"),
+    // Constant strings (ARG_PTR_TO_CONST_STR).
+    (Pat::Reg("does not point to a readonly map"), "BPF405"),
+    (Pat::Reg("is not a constant address"), "BPF405"),
+    (Pat::Prefix("string is not zero-terminated"), "BPF405"),
+    (Pat::Prefix("no direct value access support"), "BPF405"),
     // Dynptrs.
     (Pat::Prefix("cannot overwrite referenced dynptr"), "BPF303"),
     (

@@ -793,6 +793,65 @@ fn do_refine_retval_range(st: &mut VerifierState, name: &str, ret: RetBase, msiz
     }
 }
 
+/// `check_reg_const_str`: a NUL-terminated string at a constant offset of a
+/// frozen read-only map (`.rodata`).
+fn check_reg_const_str(
+    env: &Env<'_>,
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+) -> Result<(), Stop> {
+    let Some(m) = reg.map.and_then(|m| env.map(m)) else {
+        bail_reject!("BPF401", idx, "kernel subsystem misconfigured verifier");
+    };
+    // bpf_map_is_rdonly: BPF_F_RDONLY_PROG and frozen (libbpf freezes
+    // `.rodata` and `.kconfig`).
+    if !m.frozen {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "R{} does not point to a readonly map'",
+            regno
+        );
+    }
+    if !reg.var.is_const() {
+        bail_reject!("BPF405", idx, "R{} is not a constant address'", regno);
+    }
+    if m.map_type != crate::object::maps::MAP_TYPE_ARRAY {
+        bail_reject!(
+            "BPF405",
+            idx,
+            "no direct value access support for this map type"
+        );
+    }
+    let size = i64::from(m.value_size) - i64::from(reg.off);
+    super::mem::check_helper_region(
+        env,
+        idx,
+        regno,
+        reg,
+        size.clamp(0, i64::from(i32::MAX)) as i32,
+        Access::Read,
+    )?;
+    let off = i64::from(reg.off) + reg.var.var_off.value as i64;
+    let Some(data) = m.initial.as_deref() else {
+        return Err(unsupported(
+            idx,
+            "constant string in a map without initial data",
+        ));
+    };
+    let tail = usize::try_from(off)
+        .ok()
+        .and_then(|o| data.get(o..))
+        .unwrap_or(&[]);
+    // Bytes past the section data are zero.
+    let short = data.len() < m.value_size as usize && off < i64::from(m.value_size);
+    if !tail.contains(&0) && !short {
+        bail_reject!("BPF405", idx, "string is not zero-terminated");
+    }
+    Ok(())
+}
+
 /// `arg_to_dynptr_type`.
 fn arg_to_dynptr_type(f: PF) -> crate::state::DynptrType {
     use crate::state::DynptrType as D;
@@ -945,6 +1004,10 @@ fn check_func_arg(
             if let Some(d) = super::dynptr::process_dynptr_func(env, st, idx, regno, arg, 0)? {
                 meta.dynptr = Some(d);
             }
+        }
+        ArgBase::PtrToConstStr => {
+            expect(env, &[BaseType::MapValue], "map_value")?;
+            check_reg_const_str(env, idx, regno, &reg)?;
         }
         ArgBase::ConstMapPtr => {
             expect(env, &[BaseType::MapPtr], "map_ptr")?;

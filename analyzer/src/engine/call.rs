@@ -251,16 +251,14 @@ pub fn check_helper_call(
             mark_chain_precision(env, st, 3);
         }
     }
+    // References are state-wide since Linux 6.13 (6.12's `callback_ref` is
+    // gone): a callback may acquire a reference its caller releases, or
+    // release one of its caller's; leaks are found at the main program's
+    // exit. Locks taken inside callbacks are not modelled.
     if st.frames.iter().any(|f| f.in_callback_fn)
-        && (meta.release_ref.is_some()
-            || meta.release_dynptr.is_some()
-            || func_name(id) == "bpf_ringbuf_reserve_dynptr"
-            || is_acquire_function(func_name(id))
-            || matches!(func_name(id), "bpf_spin_lock" | "bpf_spin_unlock"))
+        && matches!(func_name(id), "bpf_spin_lock" | "bpf_spin_unlock")
     {
-        // The kernel tracks which callback frame acquired a reference
-        // (`callback_ref`); bpfproof does not yet.
-        return Err(unsupported(idx, "references and locks inside callbacks"));
+        return Err(unsupported(idx, "locks inside callbacks"));
     }
     if let Some(r) = meta.release_ref {
         // release_reference: the reference and every pointer holding it.

@@ -980,7 +980,7 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                 });
             }
             record_stack_depth(env, st);
-            check_reference_leak(st, idx, "BPF_EXIT instruction")?;
+            check_reference_leak(st, idx, "BPF_EXIT instruction in main prog")?;
             if env.in_global {
                 super::global::check_global_exit(env, st, idx)?;
                 return Ok(Next::Exit);

@@ -850,6 +850,25 @@ fn check_reg_const_str(
     Ok(())
 }
 
+/// `check_func_arg_reg_off` for a released argument: the pointer must be
+/// the one the acquire function returned.
+fn check_release_arg_off(
+    idx: usize,
+    regno: usize,
+    reg: &RegState,
+    release: bool,
+) -> Result<(), Stop> {
+    if release && reg.off != 0 {
+        bail_reject!(
+            "BPF304",
+            idx,
+            "R{} must have zero offset when passed to release func or trusted arg to kfunc",
+            regno
+        );
+    }
+    Ok(())
+}
+
 /// `arg_to_dynptr_type`.
 fn arg_to_dynptr_type(f: PF) -> crate::state::DynptrType {
     use crate::state::DynptrType as D;
@@ -1119,8 +1138,10 @@ fn check_func_arg(
                     reg.type_str()
                 );
             }
+            let release = t.flags.contains(PF::OBJ_RELEASE);
+            check_release_arg_off(idx, regno, &reg, release)?;
             super::mem::check_ptr_off_reg(idx, regno, &reg)?;
-            note_arg_ref(idx, regno, &reg, t.flags.contains(PF::OBJ_RELEASE), meta)?;
+            note_arg_ref(idx, regno, &reg, release, meta)?;
         }
         ArgBase::PtrToSpinLock => {
             if reg.base == BaseType::BtfId {
@@ -1178,13 +1199,8 @@ fn check_func_arg(
             };
             let strict = release && func_name(id) != "bpf_sk_release";
             check_btf_arg_type(btf, idx, regno, &reg, want, strict)?;
-            if release && reg.off != 0 {
-                return Err(unsupported(
-                    idx,
-                    "released BTF pointers with a fixed offset",
-                ));
-            }
-            super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, true)?;
+            check_release_arg_off(idx, regno, &reg, release)?;
+            super::mem::check_ptr_off_reg_fixed_ok(idx, regno, &reg, !release)?;
             note_arg_ref(idx, regno, &reg, release, meta)?;
         }
         ArgBase::PtrToBtfIdSockCommon => {

@@ -861,6 +861,10 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
             imm,
             imm_hi,
         } => {
+            // check_ld_imm: the first half's offset is reserved.
+            if env.prog.insns.get(idx).is_some_and(|i| i.off != 0) {
+                bail_reject!("BPF101", idx, "BPF_LD_IMM64 uses reserved fields");
+            }
             super::regs::check_reg_write(idx, dst as usize)?;
             let r = match pseudo {
                 0 => RegState::known(((imm_hi as u32 as u64) << 32) | imm as u32 as u64),
@@ -885,6 +889,14 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                     let Some(m) = env.obj.maps.get(imm as usize) else {
                         bail_reject!("BPF401", idx, "fd {} is not pointing to valid bpf_map", imm);
                     };
+                    if imm_hi as u32 >= super::env::BPF_MAX_VAR_OFF as u32 {
+                        bail_reject!(
+                            "BPF302",
+                            idx,
+                            "direct value offset of {} is not allowed",
+                            imm_hi as u32
+                        );
+                    }
                     if m.max_entries != 1 || m.map_type != crate::object::maps::MAP_TYPE_ARRAY {
                         return Err(unsupported(idx, "direct value access to this map type"));
                     }

@@ -427,7 +427,7 @@ pub fn decode(insns: &[RawInsn], idx: usize) -> Result<Insn, IsaError> {
         if n.code != 0 || n.dst != 0 || n.src != 0 || n.off != 0 {
             return Err(early("invalid bpf_ld_imm64 insn"));
         }
-        if i.off != 0 || i.src > BPF_PSEUDO_MAP_IDX_VALUE {
+        if i.src > BPF_PSEUDO_MAP_IDX_VALUE {
             return Err(early("unrecognized bpf_ld_imm64 insn"));
         }
         if matches!(
@@ -437,6 +437,8 @@ pub fn decode(insns: &[RawInsn], idx: usize) -> Result<Insn, IsaError> {
         {
             return Err(early("unrecognized bpf_ld_imm64 insn"));
         }
+        // resolve_pseudo_ldimm64 does not look at the first half's offset;
+        // check_ld_imm does, when the instruction is reached (the engine).
         return Ok(Insn::LdImm64 {
             dst: i.dst,
             pseudo: i.src,

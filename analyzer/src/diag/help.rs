@@ -28,11 +28,17 @@ pub fn help(code: &str, message: &str) -> Option<&'static str> {
         "BPF302" => {
             "bound the offset by the value size before the access (`if (i >= N) return ...;`, with an unsigned index)"
         }
+        "BPF303" if message.contains("dynptr") => {
+            "do not reuse a live dynptr's stack variable: submit or discard it first, or use another variable"
+        }
         "BPF303" => {
             "initialise stack variables (`= {}`) and keep accesses within the 512-byte frame"
         }
         "BPF304" => {
             "read context fields through the program type's context struct, at constant offsets, through the unmodified context pointer"
+        }
+        "BPF305" if message.contains("'scalar'") => {
+            "dereference only pointers: a slice or packet pointer becomes a scalar after a call that may change the packet (take the slice again after it), or after its dynptr or reference was released"
         }
         "BPF305" if message.contains("_or_null") => {
             "check the pointer against NULL before dereferencing it"
@@ -54,6 +60,17 @@ pub fn help(code: &str, message: &str) -> Option<&'static str> {
         }
         "BPF404" => {
             "call helpers that may sleep only from a sleepable program (`.s` section such as `lsm.s/`, `fentry.s/`)"
+        }
+        "BPF405"
+            if message.contains("initialized dynptr") || message.contains("dynptr of type") =>
+        {
+            "create the dynptr first (bpf_dynptr_from_mem, bpf_ringbuf_reserve_dynptr, bpf_dynptr_from_skb/xdp) and do not use it after it was released or overwritten"
+        }
+        "BPF405" if message.contains("uninitialized dynptr") => {
+            "construct a new dynptr in its own 16-byte stack variable, not in one that holds a live dynptr"
+        }
+        "BPF405" if message.contains("potential write to dynptr") => {
+            "give the helper a buffer that does not overlap the dynptr's stack variable"
         }
         "BPF405" => {
             "pass the argument type the helper's prototype asks for, with a size bounded to the buffer (`if (n == 0 || n > sizeof(buf)) return ...;`)"

@@ -140,6 +140,8 @@ fn goal(f: &Finding, fail: &Failure) -> Option<Goal> {
         || m.contains("forbidden")
         || m.contains("register fill")
         || m.contains("not allowed")
+        || m.contains("disallowed")
+        || m.contains("dynptr")
         || m.contains("invalid mem access")
         || fail.obligation.is_none()
     {

@@ -573,7 +573,8 @@ fn push_callback_call(
         }
         CallbackKind::UserRingbuf => {
             // set_user_ringbuf_callback_state
-            callee.regs[1] = super::dynptr::mark_dynptr_cb_reg(env, crate::state::DynptrType::Local);
+            callee.regs[1] =
+                super::dynptr::mark_dynptr_cb_reg(env, crate::state::DynptrType::Local);
             callee.regs[2] = caller.regs[3].clone();
         }
         CallbackKind::FindVma => {
@@ -922,7 +923,11 @@ fn check_func_arg(
             }
         }
         ArgBase::PtrToDynptr => {
-            expect(env, &[BaseType::Stack, BaseType::DynptrPtr], "fp, dynptr_ptr")?;
+            expect(
+                env,
+                &[BaseType::Stack, BaseType::DynptrPtr],
+                "fp, dynptr_ptr",
+            )?;
             let release = t.flags.contains(PF::OBJ_RELEASE);
             if reg.base == BaseType::DynptrPtr {
                 // check_func_arg_reg_off: no offset into the object.

@@ -89,7 +89,11 @@ fn dynptr_get_spi(st: &VerifierState, idx: usize, reg: &RegState) -> Result<Spi,
 }
 
 /// `dynptr_get_spi` where only an in-bounds dynptr will do.
-fn dynptr_spi_in_bounds(st: &VerifierState, idx: usize, reg: &RegState) -> Result<Option<usize>, Stop> {
+fn dynptr_spi_in_bounds(
+    st: &VerifierState,
+    idx: usize,
+    reg: &RegState,
+) -> Result<Option<usize>, Stop> {
     Ok(match dynptr_get_spi(st, idx, reg)? {
         Spi::At(s) => Some(s),
         Spi::Range => None,
@@ -190,7 +194,11 @@ fn unmark_stack_slots_dynptr(
 ) -> Result<(), Stop> {
     let frame = reg.frameno as usize;
     let Some(spi) = dynptr_spi_in_bounds(st, idx, reg)? else {
-        bail_reject!("BPF405", idx, "verifier internal error: dynptr out of bounds");
+        bail_reject!(
+            "BPF405",
+            idx,
+            "verifier internal error: dynptr out of bounds"
+        );
     };
     let first = st.frames[frame].stack[spi].spilled.clone();
     if !dynptr_type_refcounted(first.dynptr_type) {
@@ -230,12 +238,20 @@ fn mark_stack_slots_dynptr(
 ) -> Result<(), Stop> {
     let frame = reg.frameno as usize;
     let Some(spi) = dynptr_spi_in_bounds(st, idx, reg)? else {
-        bail_reject!("BPF405", idx, "verifier internal error: dynptr out of bounds");
+        bail_reject!(
+            "BPF405",
+            idx,
+            "verifier internal error: dynptr out of bounds"
+        );
     };
     destroy_if_dynptr_stack_slot(st, idx, frame, spi)?;
     destroy_if_dynptr_stack_slot(st, idx, frame, spi - 1)?;
     if ty == DynptrType::Invalid {
-        bail_reject!("BPF405", idx, "verifier internal error: invalid dynptr type");
+        bail_reject!(
+            "BPF405",
+            idx,
+            "verifier internal error: invalid dynptr type"
+        );
     }
     let id = env.new_id();
     let mut first = dynptr_reg(ty, true, id);
@@ -265,8 +281,14 @@ fn is_dynptr_reg_valid_init(st: &VerifierState, idx: usize, reg: &RegState) -> R
     };
     let fr = &st.frames[reg.frameno as usize];
     Ok(fr.stack[spi].spilled.dynptr_first_slot
-        && fr.stack[spi].slot_type.iter().all(|t| *t == SlotType::Dynptr)
-        && fr.stack[spi - 1].slot_type.iter().all(|t| *t == SlotType::Dynptr))
+        && fr.stack[spi]
+            .slot_type
+            .iter()
+            .all(|t| *t == SlotType::Dynptr)
+        && fr.stack[spi - 1]
+            .slot_type
+            .iter()
+            .all(|t| *t == SlotType::Dynptr))
 }
 
 /// The register describing an initialised dynptr argument: the first slot's
@@ -379,7 +401,12 @@ pub fn check_dynptr_release_arg(st: &VerifierState, idx: usize, regno: usize) ->
         bail_reject!("BPF502", idx, "cannot release unowned const bpf_dynptr");
     }
     let held = match dynptr_get_spi(st, idx, reg) {
-        Ok(Spi::At(spi)) => st.frames[reg.frameno as usize].stack[spi].spilled.ref_obj_id != 0,
+        Ok(Spi::At(spi)) => {
+            st.frames[reg.frameno as usize].stack[spi]
+                .spilled
+                .ref_obj_id
+                != 0
+        }
         _ => false,
     };
     if !held {

@@ -266,7 +266,11 @@ fn print_func_state(f: &FuncState, refs: &[u32], maps: &[MapInfo<'_>]) -> String
         }
         if slot.slot_type[0] == SlotType::Dynptr {
             // Both slots print once, at the first (higher) one.
-            let first = if slot.spilled.dynptr_first_slot { i } else { i + 1 };
+            let first = if slot.spilled.dynptr_first_slot {
+                i
+            } else {
+                i + 1
+            };
             skip_to = first + 1;
             let reg = &f.stack.get(first).unwrap_or(slot).spilled;
             let off = (-(first as i64) - 1) * BPF_REG_SIZE as i64;

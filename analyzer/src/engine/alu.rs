@@ -264,8 +264,11 @@ fn adjust_reg_min_max_vals(
         Src::Reg(s) => st.cur().regs[s as usize].clone(),
         Src::Imm(imm) => RegState::known(imm as i64 as u64),
     };
-    if dst_reg.base == BaseType::Arena || src_reg.base == BaseType::Arena {
-        return Err(super::env::unsupported(idx, "arena pointers"));
+    // Any arithmetic on an arena pointer is allowed and keeps it one.
+    let src_opt = matches!(src, Src::Reg(_)).then_some(&src_reg);
+    if let Some(r) = super::arena::adjust_arena_alu(&dst_reg, src_opt) {
+        st.cur_mut().regs[d] = r;
+        return Ok(());
     }
     if dst_reg.is_pointer() && src_reg.is_pointer() {
         if op == AluOp::Sub && env.privileged {
@@ -437,11 +440,9 @@ fn adjust_ptr_min_max_vals(
             tstr
         );
     }
-    if matches!(
-        ptr.base,
-        BaseType::Func | BaseType::Buf
-    ) || (ptr.base == BaseType::BtfId
-        && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
+    if matches!(ptr.base, BaseType::Func | BaseType::Buf)
+        || (ptr.base == BaseType::BtfId
+            && ptr.flags.0 & !(TypeFlags::TRUSTED | TypeFlags::RCU | TypeFlags::UNTRUSTED) != 0)
     {
         return Err(super::env::unsupported(
             idx,

@@ -323,6 +323,11 @@ fn collect_maps(elf: &Elf, info: &BtfInfo) -> Result<Vec<MapDef>, LoadError> {
     Ok(maps)
 }
 
+/// libbpf's `ARENA_SEC`: the section of `__arena` global variables.
+const ARENA_SEC: &str = ".addr_space.1";
+/// `BPF_MAP_TYPE_ARENA`.
+const MAP_TYPE_ARENA: u32 = 33;
+
 /// `bpf_program__record_reloc`: classify every relocation of a code section.
 fn collect_relocs(
     elf: &Elf,
@@ -427,6 +432,25 @@ fn collect_relocs(
                         );
                     };
                     RelocDesc::Map { idx: m }
+                } else if tsec.name == ARENA_SEC {
+                    // libbpf: arena globals are data of the object's one
+                    // arena map (RELO_DATA against `arena_map_idx`).
+                    let mut arenas = maps
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, m)| m.map_type == MAP_TYPE_ARENA);
+                    let (Some((m, _)), None) = (arenas.next(), arenas.next()) else {
+                        bail!(
+                            "BPF905",
+                            "section {}: insn {idx} refers to '{}' in {ARENA_SEC}, but the object does not declare exactly one arena map",
+                            sec.name,
+                            sym.name
+                        );
+                    };
+                    RelocDesc::Data {
+                        idx: m,
+                        sym_off: sym.value,
+                    }
                 } else if is_data_section(tsec) {
                     let m = maps
                         .iter()

@@ -182,7 +182,11 @@ fn check_mov(
                     if !env.privileged {
                         bail_reject!("BPF206", idx, "R{} partial copy of pointer", s);
                     }
-                    st.cur_mut().regs[d] = RegState::unknown_scalar();
+                    // mark_reg_unknown, then zext_32_to_64 and reg_bounds_sync.
+                    let mut nr = RegState::unknown_scalar();
+                    nr.var.zext_32_to_64();
+                    nr.var.sync();
+                    st.cur_mut().regs[d] = nr;
                 } else if let AluOp::Movsx(bits) = op {
                     let mut nr = copy_for_movsx(env, st, s, sr, bits);
                     nr.var.coerce_subreg_to_size_sx(bits / 8);

@@ -291,6 +291,24 @@ fn collect_maps(elf: &Elf, info: &BtfInfo) -> Result<Vec<MapDef>, LoadError> {
     if let Some(sec) = elf.section_by_name(".maps") {
         maps.extend(btf_glue::btf_maps(elf, sec, info)?);
     }
+    // libbpf's bpf_object__init_user_btf_maps: one arena at most, and one
+    // must be declared when the object has `__arena` globals.
+    let mut arenas = maps.iter().filter(|m| m.map_type == MAP_TYPE_ARENA);
+    let first_arena = arenas.next();
+    if let (Some(a), Some(b)) = (first_arena, arenas.next()) {
+        bail!(
+            "BPF908",
+            "map '{}': only single ARENA map is supported (map '{}' is also ARENA)",
+            b.name,
+            a.name
+        );
+    }
+    if first_arena.is_none() && elf.section_by_name(ARENA_SEC).is_some() {
+        bail!(
+            "BPF908",
+            "elf: sec '{ARENA_SEC}': to use global __arena variables the ARENA map should be explicitly declared in SEC(\".maps\")"
+        );
+    }
     for sec in &elf.sections {
         if is_data_section(sec) {
             let init = if sec.sh_type == object::elf::SHT_NOBITS {

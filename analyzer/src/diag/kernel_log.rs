@@ -105,6 +105,21 @@ const RULES: &[(Pat, Code)] = &[
         Pat::Prefix("callback function cannot be the main program"),
         "BPF407",
     ),
+    // Arena (prog->aux->arena, __arg_arena, kfunc __map arguments).
+    (Pat::Prefix("Only one arena per program"), "BPF401"),
+    (Pat::Prefix("addr_space_cast insn can only"), "BPF101"),
+    (Pat::Reg("is not a pointer to arena or scalar"), "BPF407"),
+    (
+        Pat::Contains("arena cannot be combined with any other tags"),
+        "BPF407",
+    ),
+    (Pat::Contains("isn't map pointer"), "BPF405"),
+    (
+        Pat::Prefix("Possibly NULL pointer passed to trusted"),
+        "BPF405",
+    ),
+    (Pat::Reg("must be a rcu pointer"), "BPF405"),
+    (Pat::Contains(" expected pointer to "), "BPF405"),
     // BPF1xx structure (before the register rules: `R11 is invalid`).
     (Pat::Prefix("div by zero"), "BPF101"),
     (Pat::Prefix("invalid shift"), "BPF101"),
@@ -218,6 +233,7 @@ const RULES: &[(Pat, Code)] = &[
     (Pat::Prefix("write into map forbidden"), "BPF302"),
     (Pat::Prefix("read from map forbidden"), "BPF302"),
     (Pat::Prefix("direct value offset of"), "BPF302"),
+    (Pat::Prefix("invalid access to map value pointer"), "BPF302"),
     (Pat::Contains("kptr"), "BPF302"),
     // Stack.
     (Pat::Prefix("invalid write to stack"), "BPF303"),

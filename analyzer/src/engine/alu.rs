@@ -182,7 +182,11 @@ fn check_mov(
                     if !env.privileged {
                         bail_reject!("BPF206", idx, "R{} partial copy of pointer", s);
                     }
-                    st.cur_mut().regs[d] = RegState::unknown_scalar();
+                    // mark_reg_unknown, then zext_32_to_64 and reg_bounds_sync.
+                    let mut nr = RegState::unknown_scalar();
+                    nr.var.zext_32_to_64();
+                    nr.var.sync();
+                    st.cur_mut().regs[d] = nr;
                 } else if let AluOp::Movsx(bits) = op {
                     let mut nr = copy_for_movsx(env, st, s, sr, bits);
                     nr.var.coerce_subreg_to_size_sx(bits / 8);
@@ -264,8 +268,11 @@ fn adjust_reg_min_max_vals(
         Src::Reg(s) => st.cur().regs[s as usize].clone(),
         Src::Imm(imm) => RegState::known(imm as i64 as u64),
     };
-    if dst_reg.base == BaseType::Arena || src_reg.base == BaseType::Arena {
-        return Err(super::env::unsupported(idx, "arena pointers"));
+    // Any arithmetic on an arena pointer is allowed and keeps it one.
+    let src_opt = matches!(src, Src::Reg(_)).then_some(&src_reg);
+    if let Some(r) = super::arena::adjust_arena_alu(&dst_reg, src_opt) {
+        st.cur_mut().regs[d] = r;
+        return Ok(());
     }
     if dst_reg.is_pointer() && src_reg.is_pointer() {
         if op == AluOp::Sub && env.privileged {

@@ -294,16 +294,15 @@ pub fn check_helper_call(
                 );
             }
         }
-        "bpf_dynptr_write" => {
-            // An skb dynptr write may move the packet: its slices and
-            // packet pointers end (clear_all_pkt_pointers).
+        // An skb dynptr write may move the packet: its slices and
+        // packet pointers end (clear_all_pkt_pointers).
+        "bpf_dynptr_write"
             if meta
                 .dynptr
                 .as_ref()
-                .is_some_and(|d| d.dynptr_type == crate::state::DynptrType::Skb)
-            {
-                changes_data = true;
-            }
+                .is_some_and(|d| d.dynptr_type == crate::state::DynptrType::Skb) =>
+        {
+            changes_data = true;
         }
         "bpf_user_ringbuf_drain" => {
             push_callback_call(env, st, idx, &meta, CallbackKind::UserRingbuf)?;

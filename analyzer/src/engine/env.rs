@@ -149,6 +149,8 @@ pub struct Env<'a> {
     pub collected: usize,
     /// The CFG pass's result (loops, for the complexity limit's report).
     pub cfg: Option<Box<crate::cfg::CfgInfo>>,
+    /// The program's arena map (`prog->aux->arena`), by map index.
+    pub arena: Option<u32>,
 }
 
 /// One error met while collecting several ([`Env::collect_errors`]).
@@ -225,6 +227,7 @@ impl<'a> Env<'a> {
             visited: None,
             collected: 0,
             cfg: None,
+            arena: None,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {

@@ -769,7 +769,9 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
         Insn::End { kind, bits, dst } => {
             check_neg_end(env, st, idx, true, dst, Some((kind, bits)))?
         }
-        Insn::AddrSpaceCast { .. } => return Err(unsupported(idx, "addr_space_cast (arena)")),
+        Insn::AddrSpaceCast { dst, src, imm } => {
+            super::arena::check_addr_space_cast(env, st, idx, dst, src, imm)?
+        }
         Insn::Ldx {
             size,
             sx,
@@ -897,22 +899,26 @@ fn step(env: &mut Env<'_>, st: &mut VerifierState, idx: usize, insn: Insn) -> Re
                             imm_hi as u32
                         );
                     }
-                    if m.max_entries != 1 || m.map_type != crate::object::maps::MAP_TYPE_ARRAY {
-                        return Err(unsupported(idx, "direct value access to this map type"));
+                    if m.map_type == super::arena::MAP_TYPE_ARENA {
+                        super::arena::check_ld_imm_arena_value(idx, m, imm_hi as u32)?
+                    } else {
+                        if m.max_entries != 1 || m.map_type != crate::object::maps::MAP_TYPE_ARRAY {
+                            return Err(unsupported(idx, "direct value access to this map type"));
+                        }
+                        if imm_hi as u32 >= m.value_size {
+                            bail_reject!(
+                                "BPF302",
+                                idx,
+                                "invalid access to map value pointer, value_size={} off={}",
+                                m.value_size,
+                                imm_hi as u32
+                            );
+                        }
+                        let mut r = RegState::pointer(BaseType::MapValue);
+                        r.map = Some(imm as u32);
+                        r.off = imm_hi;
+                        r
                     }
-                    if imm_hi as u32 >= m.value_size {
-                        bail_reject!(
-                            "BPF302",
-                            idx,
-                            "invalid access to map value pointer, value_size={} off={}",
-                            m.value_size,
-                            imm_hi as u32
-                        );
-                    }
-                    let mut r = RegState::pointer(BaseType::MapValue);
-                    r.map = Some(imm as u32);
-                    r.off = imm_hi;
-                    r
                 }
                 BPF_PSEUDO_FUNC => check_ld_imm_func(env, idx, imm)?,
                 _ => {
@@ -1531,6 +1537,16 @@ fn check_atomic(
             dr.type_str()
         );
     }
+    if dr.base == BaseType::Arena && !super::arena::jit_supports_arena_atomic(op) {
+        bail_reject!(
+            "BPF305",
+            idx,
+            "BPF_ATOMIC stores into R{} {} is not allowed",
+            d,
+            dr.type_str()
+        );
+    }
+    let dst_type = dr.base;
     let fetch = match op {
         AtomicOp::Add { fetch }
         | AtomicOp::Or { fetch }
@@ -1574,6 +1590,7 @@ fn check_atomic(
             true,
         )?;
     }
+    save_aux_ptr_type(env, idx, dst_type)?;
     check_mem_access(
         env,
         st,
@@ -1600,6 +1617,7 @@ fn save_aux_ptr_type(env: &mut Env<'_>, idx: usize, t: BaseType) -> Result<(), S
                 | BaseType::TcpSock
                 | BaseType::XdpSock
                 | BaseType::BtfId
+                | BaseType::Arena
         )
     };
     match env.aux_ptr_type[idx] {

@@ -40,6 +40,9 @@ pub enum ArgKind {
         /// `arg:nullable`.
         nullable: bool,
     },
+    /// `ARG_PTR_TO_ARENA` (`__arg_arena`): the caller passes an arena
+    /// pointer or a scalar; the function sees an unknown scalar.
+    Arena,
 }
 
 /// A global function's prepared signature.
@@ -144,6 +147,28 @@ fn validate_prog_ctx_type(
     })
 }
 
+/// Context structs of program types (a global function argument pointing
+/// to one is the context: `btf_is_prog_ctx_type`).
+const CTX_NAMES: &[&str] = &[
+    "__sk_buff",
+    "xdp_md",
+    "pt_regs",
+    "user_pt_regs",
+    "bpf_perf_event_data",
+    "bpf_sock_ops",
+    "sk_msg_md",
+    "bpf_sock_addr",
+    "bpf_sock",
+    "bpf_sk_lookup",
+    "bpf_sysctl",
+    "bpf_sockopt",
+    "bpf_cgroup_dev_ctx",
+    "sk_reuseport_md",
+    "bpf_raw_tracepoint_args",
+    "bpf_nf_ctx",
+    "bpf_flow_keys",
+];
+
 /// `btf_prepare_func_args` for the global function starting at `start`.
 pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<GlobalFunc, Stop> {
     let btf = env
@@ -171,10 +196,12 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             tags.push((component_idx, tag.to_string()));
         }
     }
-    if tags
-        .iter()
-        .any(|(_, t)| !matches!(t.as_str(), "ctx" | "nonnull" | "nullable" | "trusted"))
-    {
+    if tags.iter().any(|(_, t)| {
+        !matches!(
+            t.as_str(),
+            "ctx" | "nonnull" | "nullable" | "trusted" | "arena"
+        )
+    }) {
         return Err(unsupported(
             idx,
             format!("argument tags of global function {name}()"),
@@ -234,9 +261,14 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
         let pname = btf.name_of(pointee);
         let arg_no = args.len() as i32;
         let has = |tag: &str| tags.iter().any(|(i, t)| *i == arg_no && t == tag);
-        let (t_ctx, t_nonnull, t_nullable, t_trusted) =
-            (has("ctx"), has("nonnull"), has("nullable"), has("trusted"));
-        if t_ctx && (t_nonnull || t_nullable || t_trusted) {
+        let (t_ctx, t_nonnull, t_nullable, t_trusted, t_arena) = (
+            has("ctx"),
+            has("nonnull"),
+            has("nullable"),
+            has("trusted"),
+            has("arena"),
+        );
+        if t_ctx && (t_nonnull || t_nullable || t_trusted || t_arena) {
             return Err(invalid_combination(arg_no));
         }
         if !t_ctx
@@ -245,7 +277,7 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             && ctx_struct_name(env.prog_type) != Some(pname)
         {
             // btf_is_dynptr_ptr: no tags allowed.
-            if t_nonnull || t_nullable || t_trusted {
+            if t_nonnull || t_nullable || t_trusted || t_arena {
                 return Err(invalid_combination(arg_no));
             }
             args.push(ArgKind::Dynptr);
@@ -270,6 +302,30 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
                 btf_id,
                 nullable: t_nullable,
             });
+            continue;
+        }
+        if t_arena {
+            // The kernel looks for a context type (btf_is_prog_ctx_type)
+            // before the arena tag; those are left undecided here.
+            let ctx_like = ctx_struct_name(env.prog_type) == Some(pname)
+                || (env.prog_type == ProgType::Kprobe
+                    && matches!(pname, "pt_regs" | "user_pt_regs"))
+                || CTX_NAMES.contains(&pname);
+            if ctx_like {
+                return Err(unsupported(
+                    idx,
+                    format!("argument tags of global function {name}()"),
+                ));
+            }
+            if t_nonnull || t_nullable {
+                return Err(Stop::Reject(super::Finding {
+                    code: "BPF407",
+                    message: format!("arg#{arg_no} arena cannot be combined with any other tags"),
+                    insn: Some(idx),
+                    more: Vec::new(),
+                }));
+            }
+            args.push(ArgKind::Arena);
             continue;
         }
         if t_nullable {
@@ -312,25 +368,6 @@ pub fn prepare_func_args(env: &Env<'_>, idx: usize, start: usize) -> Result<Glob
             args.push(ArgKind::Ctx);
             continue;
         }
-        const CTX_NAMES: &[&str] = &[
-            "__sk_buff",
-            "xdp_md",
-            "pt_regs",
-            "user_pt_regs",
-            "bpf_perf_event_data",
-            "bpf_sock_ops",
-            "sk_msg_md",
-            "bpf_sock_addr",
-            "bpf_sock",
-            "bpf_sk_lookup",
-            "bpf_sysctl",
-            "bpf_sockopt",
-            "bpf_cgroup_dev_ctx",
-            "sk_reuseport_md",
-            "bpf_raw_tracepoint_args",
-            "bpf_nf_ctx",
-            "bpf_flow_keys",
-        ];
         if CTX_NAMES.contains(&pname) {
             return Err(unsupported(
                 idx,
@@ -434,6 +471,13 @@ pub fn check_global_call(
                     },
                 )?;
             }
+            ArgKind::Arena => {
+                if reg.base != BaseType::Arena && !reg.is_scalar() {
+                    return Err(fail(format!(
+                        "R{regno} is not a pointer to arena or scalar."
+                    )));
+                }
+            }
             ArgKind::Trusted { btf_id, nullable } => {
                 // register_is_null on a nullable argument, then check_reg_type
                 // against btf_ptr_types and check_func_arg_reg_off.
@@ -526,6 +570,8 @@ pub fn global_entry_state(env: &mut Env<'_>, g: &GlobalFunc) -> VerifierState {
                 }
                 r
             }
+            // mark_reg_unknown: the caller may pass a scalar.
+            ArgKind::Arena => RegState::unknown_scalar(),
         };
     }
     VerifierState::with_frame(f)

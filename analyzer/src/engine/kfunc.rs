@@ -372,6 +372,30 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             // is_kfunc_arg_ignore: the verifier does not look at it.
             continue;
         }
+        if pname.ends_with("__map") && !is_scalar_type(btf, p.type_id) {
+            // KF_ARG_PTR_TO_MAP.
+            super::regs::check_reg_read(env, st, idx, regno)?;
+            let reg = st.cur().regs[regno].clone();
+            if (trusted_args || rcu) && (reg.may_be_null() || reg.is_null()) {
+                bail_reject!(
+                    "BPF405",
+                    idx,
+                    "Possibly NULL pointer passed to trusted arg{}",
+                    i
+                );
+            }
+            super::arena::process_kf_arg_ptr_to_map(
+                env,
+                idx,
+                &name,
+                i,
+                &reg,
+                trusted_args,
+                rcu,
+                flags & KF_RELEASE != 0,
+            )?;
+            continue;
+        }
         let known_suffix = ["__sz", "__szk", "__opt", "__uninit"]
             .iter()
             .any(|x| pname.ends_with(x));
@@ -656,6 +680,11 @@ pub fn check_kfunc_call(env: &mut Env<'_>, st: &mut VerifierState, idx: usize) -
             r.ref_obj_id = id;
         }
         r
+    } else if pointer_target(btf, ret).is_some_and(|t| t == 0)
+        && flags & (KF_RET_NULL | KF_ACQUIRE) == 0
+    {
+        // A kfunc returning `void *` returns a scalar.
+        RegState::unknown_scalar()
     } else if iter_op == Some(super::iter::IterOp::Next)
         && let Some(sz) = pointee_size(btf, ret)
     {
@@ -867,7 +896,7 @@ const SAFE_RCU_OR_NULL: &[(&str, &str)] = &[
 /// The flags `check_ptr_to_btf_access` gives a pointer read from field
 /// `field` of the struct `reg` points to (an untagged pointer member).
 fn walked_ptr_flags(
-    env: &Env<'_>,
+    in_rcu_cs: bool,
     idx: usize,
     btf: &Btf,
     reg: &RegState,
@@ -891,13 +920,11 @@ fn walked_ptr_flags(
     if listed(SAFE_TRUSTED_OR_NULL) {
         return Ok(TypeFlags::TRUSTED | TypeFlags::MAYBE_NULL);
     }
-    if env.prog.sleepable {
-        return Err(unsupported(
-            idx,
-            "pointer walks in sleepable programs (RCU sections)",
-        ));
-    }
-    if reg.may_be_null() {
+    let _ = idx;
+    // in_rcu_cs: bpf_rcu_read_lock() (not modelled, so never held here), a
+    // held spin lock, or a non-sleepable program. Outside an RCU section
+    // the walk yields an untrusted pointer.
+    if !in_rcu_cs || reg.may_be_null() {
         return Ok(TypeFlags::UNTRUSTED);
     }
     if listed(SAFE_RCU) {
@@ -919,6 +946,7 @@ fn map_btf_struct(map_type: u32) -> Option<&'static str> {
         22 | 23 => "bpf_queue_stack",
         27 | 31 => "bpf_ringbuf_map",
         30 => "bpf_bloom_filter",
+        33 => "bpf_arena",
         _ => return None,
     })
 }
@@ -1059,7 +1087,8 @@ pub fn check_ptr_to_btf_access(
             Ok(())
         }
         Walk::Ptr(target, field) => {
-            let flags = walked_ptr_flags(env, idx, btf, reg, &tname, &field)?;
+            let in_rcu_cs = !env.prog.sleepable || st.active_lock.is_some();
+            let flags = walked_ptr_flags(in_rcu_cs, idx, btf, reg, &tname, &field)?;
             if let Some(d) = dst {
                 let mut r = RegState::pointer(BaseType::BtfId);
                 r.btf_id = target;

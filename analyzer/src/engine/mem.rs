@@ -518,6 +518,17 @@ fn check_mem_access_inner(
                 dst,
             )?;
         }
+        BaseType::Arena => {
+            // Any access: the JIT makes it a fault-tolerant PROBE_MEM32.
+            if is_ldsx {
+                return Err(unsupported(idx, "sign-extending loads from arena"));
+            }
+            if t == Access::Read
+                && let Some(v) = value_reg
+            {
+                st.cur_mut().regs[v] = RegState::unknown_scalar();
+            }
+        }
         BaseType::Scalar
         | BaseType::NotInit
         | BaseType::PacketEnd
@@ -803,7 +814,7 @@ pub(super) fn check_ptr_alignment(
     strict: bool,
 ) -> Result<(), Stop> {
     use bpfproof_domains::tnum::Tnum;
-    if size == 1 {
+    if size == 1 || reg.base == BaseType::Arena {
         return Ok(());
     }
     if reg.base.is_pkt_pointer() {

@@ -43,6 +43,7 @@
 //! not proven equal).
 
 mod alu;
+mod arena;
 mod btf_ctx;
 mod call;
 pub mod collect;
@@ -375,6 +376,17 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
             more: Vec::new(),
         };
         return done(Verdict::Reject, Some(f), Stats::default());
+    }
+    match arena::resolve_prog_arena(&env) {
+        Ok(a) => env.arena = a,
+        Err(env::Stop::Reject(f)) => return done(Verdict::Reject, Some(f), Stats::default()),
+        Err(env::Stop::Unsupported { insn, what }) => {
+            return done(
+                Verdict::Unsupported,
+                Some(unsupported_finding(insn, &what)),
+                Stats::default(),
+            );
+        }
     }
     let cfg = crate::cfg::check_cfg(prog, true);
     if let Ok(c) = &cfg {

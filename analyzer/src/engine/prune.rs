@@ -197,6 +197,7 @@ pub fn regsafe(
                 && tnum_in(old, cur)
         }
         BaseType::Stack => regs_exact(old, cur, ids) && old.frameno == cur.frameno,
+        BaseType::Arena => true,
         _ => regs_exact(old, cur, ids),
     }
 }

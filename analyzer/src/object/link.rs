@@ -291,6 +291,24 @@ fn collect_maps(elf: &Elf, info: &BtfInfo) -> Result<Vec<MapDef>, LoadError> {
     if let Some(sec) = elf.section_by_name(".maps") {
         maps.extend(btf_glue::btf_maps(elf, sec, info)?);
     }
+    // libbpf's bpf_object__init_user_btf_maps: one arena at most, and one
+    // must be declared when the object has `__arena` globals.
+    let mut arenas = maps.iter().filter(|m| m.map_type == MAP_TYPE_ARENA);
+    let first_arena = arenas.next();
+    if let (Some(a), Some(b)) = (first_arena, arenas.next()) {
+        bail!(
+            "BPF908",
+            "map '{}': only single ARENA map is supported (map '{}' is also ARENA)",
+            b.name,
+            a.name
+        );
+    }
+    if first_arena.is_none() && elf.section_by_name(ARENA_SEC).is_some() {
+        bail!(
+            "BPF908",
+            "elf: sec '{ARENA_SEC}': to use global __arena variables the ARENA map should be explicitly declared in SEC(\".maps\")"
+        );
+    }
     for sec in &elf.sections {
         if is_data_section(sec) {
             let init = if sec.sh_type == object::elf::SHT_NOBITS {
@@ -322,6 +340,11 @@ fn collect_maps(elf: &Elf, info: &BtfInfo) -> Result<Vec<MapDef>, LoadError> {
     }
     Ok(maps)
 }
+
+/// libbpf's `ARENA_SEC`: the section of `__arena` global variables.
+const ARENA_SEC: &str = ".addr_space.1";
+/// `BPF_MAP_TYPE_ARENA`.
+const MAP_TYPE_ARENA: u32 = 33;
 
 /// `bpf_program__record_reloc`: classify every relocation of a code section.
 fn collect_relocs(
@@ -427,6 +450,25 @@ fn collect_relocs(
                         );
                     };
                     RelocDesc::Map { idx: m }
+                } else if tsec.name == ARENA_SEC {
+                    // libbpf: arena globals are data of the object's one
+                    // arena map (RELO_DATA against `arena_map_idx`).
+                    let mut arenas = maps
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, m)| m.map_type == MAP_TYPE_ARENA);
+                    let (Some((m, _)), None) = (arenas.next(), arenas.next()) else {
+                        bail!(
+                            "BPF905",
+                            "section {}: insn {idx} refers to '{}' in {ARENA_SEC}, but the object does not declare exactly one arena map",
+                            sec.name,
+                            sym.name
+                        );
+                    };
+                    RelocDesc::Data {
+                        idx: m,
+                        sym_off: sym.value,
+                    }
                 } else if is_data_section(tsec) {
                     let m = maps
                         .iter()

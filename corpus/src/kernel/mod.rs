@@ -316,6 +316,7 @@ const MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 const MAP_TYPE_STRUCT_OPS: u32 = 26;
 const MAP_TYPE_RINGBUF: u32 = 27;
 const MAP_TYPE_USER_RINGBUF: u32 = 31;
+const MAP_TYPE_ARENA: u32 = 33;
 
 /// libbpf's `adjust_ringbuf_sz`: the kernel wants a power-of-2 multiple of
 /// the page size; a size that is not one is rounded up to the next.
@@ -415,6 +416,14 @@ fn create_map(
         }
         Err(e) => return Err(format!("map '{}': BPF_MAP_CREATE: {e}", m.name)),
     };
+    if m.map_type == MAP_TYPE_ARENA && m.map_extra == 0 {
+        // libbpf mmaps every arena after creating it; without map_extra
+        // that mmap picks the arena's user address, which the verifier
+        // requires ("arena's user address must be set via map_extra or
+        // mmap()"). The address stays set after munmap.
+        sys::map_mmap_once(&fd, u64::from(max_entries) * 4096)
+            .map_err(|e| format!("map '{}': mmap of the arena: {e}", m.name))?;
+    }
     if let Some(init) = &m.initial {
         let mut value = init.clone();
         value.resize(m.value_size as usize, 0);

@@ -188,6 +188,28 @@ pub fn map_freeze(map: &OwnedFd) -> Result<(), Errno> {
     bpf(BPF_MAP_FREEZE, &mut attr, 4).map(|_| ())
 }
 
+/// `mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, map, 0)` and
+/// `munmap` again: fixes the user address of an arena map.
+pub fn map_mmap_once(map: &OwnedFd, len: u64) -> Result<(), Errno> {
+    // SAFETY: a fresh shared mapping of the map's fd, unmapped at once; no
+    // Rust reference to it is ever made.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            len as libc::size_t,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            map.as_raw_fd(),
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return Err(Errno(*libc::__errno_location()));
+        }
+        libc::munmap(p, len as libc::size_t);
+    }
+    Ok(())
+}
+
 /// `BPF_BTF_LOAD` with a log. Returns the fd, or errno and the log.
 pub fn btf_load(btf: &[u8], log: &mut [u8]) -> Result<OwnedFd, Errno> {
     let mut attr = Attr::new();

@@ -100,6 +100,18 @@ fn dynptr_spi_in_bounds(
     })
 }
 
+/// The first slot of a dynptr the caller has already validated.
+fn validated_dynptr_spi(st: &VerifierState, idx: usize, reg: &RegState) -> Result<usize, Stop> {
+    match dynptr_spi_in_bounds(st, idx, reg)? {
+        Some(spi) => Ok(spi),
+        None => bail_reject!(
+            "BPF405",
+            idx,
+            "verifier internal error: dynptr out of bounds"
+        ),
+    }
+}
+
 /// `__mark_dynptr_reg`: the register a dynptr slot (or a
 /// `CONST_PTR_TO_DYNPTR` argument) holds.
 pub fn dynptr_reg(ty: DynptrType, first_slot: bool, id: u32) -> RegState {
@@ -193,13 +205,7 @@ fn unmark_stack_slots_dynptr(
     reg: &RegState,
 ) -> Result<(), Stop> {
     let frame = reg.frameno as usize;
-    let Some(spi) = dynptr_spi_in_bounds(st, idx, reg)? else {
-        bail_reject!(
-            "BPF405",
-            idx,
-            "verifier internal error: dynptr out of bounds"
-        );
-    };
+    let spi = validated_dynptr_spi(st, idx, reg)?;
     let first = st.frames[frame].stack[spi].spilled.clone();
     if !dynptr_type_refcounted(first.dynptr_type) {
         invalidate_dynptr(st, frame, spi);
@@ -237,13 +243,7 @@ fn mark_stack_slots_dynptr(
     clone_ref_obj_id: u32,
 ) -> Result<(), Stop> {
     let frame = reg.frameno as usize;
-    let Some(spi) = dynptr_spi_in_bounds(st, idx, reg)? else {
-        bail_reject!(
-            "BPF405",
-            idx,
-            "verifier internal error: dynptr out of bounds"
-        );
-    };
+    let spi = validated_dynptr_spi(st, idx, reg)?;
     destroy_if_dynptr_stack_slot(st, idx, frame, spi)?;
     destroy_if_dynptr_stack_slot(st, idx, frame, spi - 1)?;
     if ty == DynptrType::Invalid {
@@ -297,15 +297,7 @@ pub fn dynptr_state(st: &VerifierState, reg: &RegState) -> Option<RegState> {
     if reg.base == BaseType::DynptrPtr {
         return Some(reg.clone());
     }
-    if reg.base != BaseType::Stack || !reg.var.is_const() {
-        return None;
-    }
-    let off = reg.off as i64 + reg.var.var_off.value as i64;
-    if !(-512..0).contains(&off) {
-        return None;
-    }
-    let spi = ((-off - 1) / 8) as usize;
-    let s = st.frames.get(reg.frameno as usize)?.stack.get(spi)?;
+    let s = super::regs::const_stack_slot(st, reg)?;
     (s.slot_type[0] == SlotType::Dynptr).then(|| s.spilled.clone())
 }
 

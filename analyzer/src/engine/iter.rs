@@ -196,16 +196,7 @@ pub fn process_iter_next_call(env: &mut Env<'_>, st: &mut VerifierState, idx: us
 /// The state of the iterator `R1` points to at an iterator `next` call
 /// (for `is_state_visited`), when it is one.
 pub fn iter_state_at_next(st: &VerifierState) -> Option<i32> {
-    let r1 = &st.cur().regs[1];
-    if r1.base != BaseType::Stack || !r1.var.is_const() {
-        return None;
-    }
-    let off = r1.off as i64 + r1.var.var_off.value as i64;
-    if !(-512..0).contains(&off) {
-        return None;
-    }
-    let spi = ((-off - 1) / 8) as usize;
-    let s = st.frames.get(r1.frameno as usize)?.stack.get(spi)?;
+    let s = super::regs::const_stack_slot(st, &st.cur().regs[1])?;
     (s.slot_type[0] == SlotType::Iter).then_some(s.spilled.range)
 }
 

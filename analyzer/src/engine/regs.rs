@@ -130,3 +130,20 @@ pub fn check_reg_write(idx: usize, r: usize) -> Result<(), Stop> {
     }
     Ok(())
 }
+
+/// The stack slot a stack pointer at a constant offset points to (in the
+/// frame it points into), if it is inside the stack.
+pub fn const_stack_slot<'a>(
+    st: &'a crate::state::VerifierState,
+    reg: &crate::state::RegState,
+) -> Option<&'a crate::state::StackSlot> {
+    if reg.base != crate::state::BaseType::Stack || !reg.var.is_const() {
+        return None;
+    }
+    let off = reg.off as i64 + reg.var.var_off.value as i64;
+    if !(-512..0).contains(&off) {
+        return None;
+    }
+    let spi = ((-off - 1) / 8) as usize;
+    st.frames.get(reg.frameno as usize)?.stack.get(spi)
+}

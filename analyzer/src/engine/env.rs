@@ -151,6 +151,9 @@ pub struct Env<'a> {
     pub cfg: Option<Box<crate::cfg::CfgInfo>>,
     /// The program's arena map (`prog->aux->arena`), by map index.
     pub arena: Option<u32>,
+    /// A reached kfunc call with BTF id 0 (`check_kfunc_call` skips it;
+    /// `fixup_kfunc_call` rejects it unless dead-code elimination removed it).
+    pub zero_kfunc_call: Option<usize>,
 }
 
 /// One error met while collecting several ([`Env::collect_errors`]).
@@ -228,6 +231,7 @@ impl<'a> Env<'a> {
             collected: 0,
             cfg: None,
             arena: None,
+            zero_kfunc_call: None,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {

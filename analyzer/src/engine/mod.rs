@@ -420,7 +420,17 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
         env.visited = Some(vec![Vec::new(); env.insns.len()]);
     }
     let result = explore::do_check_all(&mut env)
-        .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c));
+        .and_then(|c| explore::check_max_stack_depth(&env).map(|_| c))
+        .and_then(|c| match env.zero_kfunc_call {
+            // fixup_kfunc_call, after verification: the call was reached.
+            Some(at) => Err(env::Stop::Reject(Finding {
+                code: "BPF402",
+                message: "invalid kernel function call not eliminated in verifier pass".into(),
+                insn: Some(at),
+                more: Vec::new(),
+            })),
+            None => Ok(c),
+        });
     let mut stats = Stats {
         insns_processed: Some(env.insn_processed),
         total_states: None,

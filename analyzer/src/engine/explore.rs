@@ -476,9 +476,12 @@ fn clean_live_states(env: &mut Env<'_>, insn: usize, list: &[usize], cur: &Verif
                     f.regs[r] = RegState::not_init();
                 }
             }
-            for (spi, s) in f.stack.iter_mut().enumerate() {
-                if f.stack_live[spi] & super::regs::REG_LIVE_READ == 0 {
-                    *s = crate::state::StackSlot::default();
+            for spi in 0..f.stack.len() {
+                // Written only when it changes: the slots may be shared.
+                if f.stack_live[spi] & super::regs::REG_LIVE_READ == 0
+                    && f.stack[spi] != crate::state::StackSlot::default()
+                {
+                    f.stack[spi] = crate::state::StackSlot::default();
                 }
             }
         }

@@ -424,14 +424,15 @@ fn run(env: &mut Env<'_>, mut bt: Bt) {
                 if !bt.is_slot(fr, spi) {
                     continue;
                 }
-                let Some(s) = f.stack.get_mut(spi) else {
+                // Looked at before it is written: the slots may be shared.
+                let Some(s) = f.stack.get(spi) else {
                     bt.clear_slot(fr, spi);
                     continue;
                 };
                 if !s.is_spilled_scalar_reg() || s.spilled.precise {
                     bt.clear_slot(fr, spi);
                 } else {
-                    s.spilled.precise = true;
+                    f.stack[spi].spilled.precise = true;
                 }
             }
         }

@@ -720,7 +720,11 @@ fn is_state_visited(
     env.prev_jmps_processed = env.jmps_processed;
     let id = env.ckpts.len();
     let parent = env.cur_ckpt;
-    let hist = std::mem::take(&mut env.hist);
+    // A copy of exactly its length (the path's buffer, with room to
+    // grow, is reused): the stored states' histories are a large part of
+    // the memory.
+    let hist = env.hist.clone();
+    env.hist.clear();
     let new_st = cur.clone();
     cur.dfs_depth = new_st.dfs_depth + 1;
     env.ckpts.push(Checkpoint {

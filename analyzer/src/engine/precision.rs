@@ -46,7 +46,10 @@ pub struct Hist {
     /// Stack slot index (with `F_STACK_ACCESS`).
     pub spi: u8,
     /// Scalars linked at a conditional jump (`linked_regs`).
-    pub linked: Option<Box<[LinkedReg]>>,
+    /// Boxed twice (a thin pointer) so that the entry keeps to 16 bytes:
+    /// most have none, and the stored states keep millions of entries.
+    #[allow(clippy::box_collection)]
+    pub linked: Option<Box<Vec<LinkedReg>>>,
 }
 
 /// `struct backtrack_state`.

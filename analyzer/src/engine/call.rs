@@ -616,9 +616,15 @@ pub(super) fn widen_imprecise_scalars(
         for (ro, rc) in fo.regs.iter().zip(fc.regs.iter_mut()) {
             maybe_widen_reg(ro, rc);
         }
-        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
-            if so.is_spilled_reg() && sc.is_spilled_reg() {
-                maybe_widen_reg(&so.spilled, &mut sc.spilled);
+        for (spi, so) in fo.stack.iter().enumerate() {
+            // Widened on a copy, written back only when it changes: the
+            // slots may be shared with stored states.
+            if so.is_spilled_reg() && fc.stack[spi].is_spilled_reg() {
+                let mut r = fc.stack[spi].spilled.clone();
+                maybe_widen_reg(&so.spilled, &mut r);
+                if r != fc.stack[spi].spilled {
+                    fc.stack[spi].spilled = r;
+                }
             }
         }
     }

@@ -476,9 +476,12 @@ fn clean_live_states(env: &mut Env<'_>, insn: usize, list: &[usize], cur: &Verif
                     f.regs[r] = RegState::not_init();
                 }
             }
-            for (spi, s) in f.stack.iter_mut().enumerate() {
-                if f.stack_live[spi] & super::regs::REG_LIVE_READ == 0 {
-                    *s = crate::state::StackSlot::default();
+            for spi in 0..f.stack.len() {
+                // Written only when it changes: the slots may be shared.
+                if f.stack_live[spi] & super::regs::REG_LIVE_READ == 0
+                    && f.stack[spi] != crate::state::StackSlot::default()
+                {
+                    f.stack[spi] = crate::state::StackSlot::default();
                 }
             }
         }
@@ -717,7 +720,11 @@ fn is_state_visited(
     env.prev_jmps_processed = env.jmps_processed;
     let id = env.ckpts.len();
     let parent = env.cur_ckpt;
-    let hist = std::mem::take(&mut env.hist);
+    // A copy of exactly its length (the path's buffer, with room to
+    // grow, is reused): the stored states' histories are a large part of
+    // the memory.
+    let hist = env.hist.clone();
+    env.hist.clear();
     let new_st = cur.clone();
     cur.dfs_depth = new_st.dfs_depth + 1;
     env.ckpts.push(Checkpoint {

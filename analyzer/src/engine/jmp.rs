@@ -252,7 +252,7 @@ pub fn check_cond_jmp_op(
     if linked.len() > 1
         && let Some(h) = env.hist.last_mut()
     {
-        h.linked = Some(linked.into_boxed_slice());
+        h.linked = Some(Box::new(linked));
     }
     let mut other = st.clone();
     // Scalar refinement of both branches.

@@ -46,7 +46,10 @@ pub struct Hist {
     /// Stack slot index (with `F_STACK_ACCESS`).
     pub spi: u8,
     /// Scalars linked at a conditional jump (`linked_regs`).
-    pub linked: Option<Box<[LinkedReg]>>,
+    /// Boxed twice (a thin pointer) so that the entry keeps to 16 bytes:
+    /// most have none, and the stored states keep millions of entries.
+    #[allow(clippy::box_collection)]
+    pub linked: Option<Box<Vec<LinkedReg>>>,
 }
 
 /// `struct backtrack_state`.
@@ -424,14 +427,15 @@ fn run(env: &mut Env<'_>, mut bt: Bt) {
                 if !bt.is_slot(fr, spi) {
                     continue;
                 }
-                let Some(s) = f.stack.get_mut(spi) else {
+                // Looked at before it is written: the slots may be shared.
+                let Some(s) = f.stack.get(spi) else {
                     bt.clear_slot(fr, spi);
                     continue;
                 };
                 if !s.is_spilled_scalar_reg() || s.spilled.precise {
                     bt.clear_slot(fr, spi);
                 } else {
-                    s.spilled.precise = true;
+                    f.stack[spi].spilled.precise = true;
                 }
             }
         }

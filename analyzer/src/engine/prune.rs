@@ -5,7 +5,7 @@
 //! it completely, which is sound but prunes less than the kernel (more
 //! instructions processed, never a different verdict on accepted paths).
 
-use crate::state::{BaseType, RegState, SlotType, StackSlot, VerifierState};
+use crate::state::{BaseType, RegState, SlotType, Stack, StackSlot, VerifierState};
 use bpfproof_domains::scalar::range_within;
 use std::collections::HashMap;
 
@@ -219,13 +219,7 @@ fn scalar_reg_for_stack(s: &StackSlot) -> Option<RegState> {
 }
 
 /// `stacksafe` (privileged: `allow_uninit_stack`).
-fn stacksafe(
-    old: &[StackSlot],
-    cur: &[StackSlot],
-    ids: &mut IdMap,
-    fresh: &mut u32,
-    exact: Exact,
-) -> bool {
+fn stacksafe(old: &Stack, cur: &Stack, ids: &mut IdMap, fresh: &mut u32, exact: Exact) -> bool {
     for (spi, (o, c)) in old.iter().zip(cur.iter()).enumerate() {
         let _ = spi;
         if exact == Exact::Exact {

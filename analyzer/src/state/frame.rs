@@ -1,7 +1,7 @@
 //! `struct bpf_func_state` (one call frame) and `struct bpf_verifier_state`.
 
 use super::reg::{BaseType, RegState};
-use super::stack::{MAX_BPF_STACK, StackSlot};
+use super::stack::{STACK_SLOTS, Stack};
 
 /// Number of registers (R0–R10).
 pub const MAX_BPF_REG: usize = 11;
@@ -14,7 +14,7 @@ pub struct FuncState {
     /// R0–R10.
     pub regs: [RegState; MAX_BPF_REG],
     /// Stack slots, `stack[spi]` covers frame offsets `-8*(spi+1) .. -8*spi`.
-    pub stack: Vec<StackSlot>,
+    pub stack: Stack,
     /// Deepest stack byte touched (`allocated_stack`), in bytes.
     pub allocated_stack: i32,
     /// Frame number.
@@ -37,7 +37,7 @@ pub struct FuncState {
     /// carry it.
     pub live: [u8; MAX_BPF_REG],
     /// Liveness of each stack slot (`stack[spi].spilled_ptr.live`).
-    pub stack_live: Vec<u8>,
+    pub stack_live: [u8; STACK_SLOTS],
 }
 
 impl FuncState {
@@ -49,7 +49,7 @@ impl FuncState {
         regs[BPF_REG_FP] = fp;
         FuncState {
             regs,
-            stack: vec![StackSlot::default(); (MAX_BPF_STACK / 8) as usize],
+            stack: Stack::default(),
             allocated_stack: 0,
             frameno,
             callsite: None,
@@ -58,7 +58,7 @@ impl FuncState {
             callback_ret_range: (0, 0),
             callback_depth: 0,
             live: [0; MAX_BPF_REG],
-            stack_live: vec![0; (MAX_BPF_STACK / 8) as usize],
+            stack_live: [0; STACK_SLOTS],
         }
     }
 }
@@ -117,9 +117,15 @@ impl VerifierState {
             for r in &mut fr.regs {
                 f(r);
             }
-            for s in &mut fr.stack {
-                if s.is_spilled_reg() {
-                    f(&mut s.spilled);
+            // On a copy of each spilled register, so that a stack shared
+            // with other states is copied only when `f` changes one.
+            for spi in 0..fr.stack.len() {
+                if fr.stack[spi].is_spilled_reg() {
+                    let mut r = fr.stack[spi].spilled.clone();
+                    f(&mut r);
+                    if r != fr.stack[spi].spilled {
+                        fr.stack[spi].spilled = r;
+                    }
                 }
             }
         }

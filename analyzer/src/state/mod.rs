@@ -13,4 +13,4 @@ pub mod stack;
 pub use frame::{BPF_REG_FP, FuncState, MAX_BPF_REG, VerifierState};
 pub use reg::BPF_ADD_CONST;
 pub use reg::{BaseType, DynptrType, RegState, TypeFlags};
-pub use stack::{BPF_REG_SIZE, MAX_BPF_STACK, SlotType, StackSlot};
+pub use stack::{BPF_REG_SIZE, MAX_BPF_STACK, STACK_SLOTS, SlotType, Stack, StackSlot};

@@ -5,6 +5,8 @@
 //! `o` (negative), `slot = -o - 1`, `spi = slot / 8`, index `slot % 8`.
 
 use super::reg::RegState;
+use std::ops::{Index, IndexMut};
+use std::rc::Rc;
 
 /// `MAX_BPF_STACK`.
 pub const MAX_BPF_STACK: i32 = 512;
@@ -76,5 +78,84 @@ impl StackSlot {
                 }
             }
         }
+    }
+}
+
+/// Number of slots of a frame's stack (`MAX_BPF_STACK / BPF_REG_SIZE`).
+pub const STACK_SLOTS: usize = MAX_BPF_STACK as usize / BPF_REG_SIZE;
+
+/// A frame's stack slots, `stack[spi]` covering frame offsets
+/// `-8*(spi+1) .. -8*spi`, shared copy-on-write between the states cloned
+/// from one another, at two levels: the table of slots, and each slot.
+/// A clone (a stored state, a pushed path) shares everything; a write
+/// (`IndexMut`, `get_mut`, `iter_mut`) copies the table if it is shared
+/// (64 pointers), then the slot written if it is shared. Stored states
+/// are most of the analysis's memory, and a stored state's stack is
+/// mostly the one of its parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stack(Rc<[Rc<StackSlot>; STACK_SLOTS]>);
+
+impl Default for Stack {
+    /// Every slot invalid.
+    fn default() -> Self {
+        let invalid = Rc::new(StackSlot::default());
+        Stack(Rc::new(std::array::from_fn(|_| invalid.clone())))
+    }
+}
+
+impl Stack {
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        STACK_SLOTS
+    }
+
+    /// Never: a frame has all its slots.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Slot `spi`, if in the stack.
+    pub fn get(&self, spi: usize) -> Option<&StackSlot> {
+        self.0.get(spi).map(|s| &**s)
+    }
+
+    /// Slot `spi` for writing, if in the stack (copied first if shared).
+    pub fn get_mut(&mut self, spi: usize) -> Option<&mut StackSlot> {
+        (spi < STACK_SLOTS).then(|| &mut self[spi])
+    }
+
+    /// The slots, from `spi` 0.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &StackSlot> + ExactSizeIterator {
+        self.0.iter().map(|s| &**s)
+    }
+
+    /// The slots for writing (each copied first if shared).
+    pub fn iter_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = &mut StackSlot> + ExactSizeIterator {
+        Rc::make_mut(&mut self.0).iter_mut().map(Rc::make_mut)
+    }
+}
+
+impl Index<usize> for Stack {
+    type Output = StackSlot;
+    fn index(&self, spi: usize) -> &StackSlot {
+        &self.0[spi]
+    }
+}
+
+impl IndexMut<usize> for Stack {
+    /// Copies the table, then the slot, when another state shares them.
+    fn index_mut(&mut self, spi: usize) -> &mut StackSlot {
+        Rc::make_mut(&mut Rc::make_mut(&mut self.0)[spi])
+    }
+}
+
+impl<'a> IntoIterator for &'a Stack {
+    type Item = &'a StackSlot;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, Rc<StackSlot>>, fn(&Rc<StackSlot>) -> &StackSlot>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|s| &**s)
     }
 }

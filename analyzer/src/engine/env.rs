@@ -154,6 +154,8 @@ pub struct Env<'a> {
     /// A reached kfunc call with BTF id 0 (`check_kfunc_call` skips it;
     /// `fixup_kfunc_call` rejects it unless dead-code elimination removed it).
     pub zero_kfunc_call: Option<usize>,
+    /// `bpf_fastcall` pattern marks (`mark_fastcall_patterns`).
+    pub fastcall: Option<super::fastcall::Fastcall>,
 }
 
 /// One error met while collecting several ([`Env::collect_errors`]).
@@ -232,6 +234,7 @@ impl<'a> Env<'a> {
             cfg: None,
             arena: None,
             zero_kfunc_call: None,
+            fastcall: None,
         };
         for m in &obj.maps {
             env.inner_of.push(m.inner.as_ref().map(|inner| {

@@ -1269,10 +1269,10 @@ fn record_stack_depth(env: &mut Env<'_>, st: &VerifierState) {
 }
 
 /// True when the kernel may give this program a private stack
-/// (`bpf_enable_priv_stack`) or it calls a helper with a `bpf_fastcall`
-/// contract: then the combined stack depth is not the plain sum.
-fn private_stack_or_fastcall(env: &Env<'_>) -> bool {
-    let priv_stack = matches!(
+/// (`bpf_enable_priv_stack`, Linux 6.13+): then the combined stack depth is
+/// not the plain sum.
+fn private_stack_possible(env: &Env<'_>) -> bool {
+    matches!(
         env.prog_type,
         ProgType::Kprobe
             | ProgType::Tracepoint
@@ -1281,25 +1281,15 @@ fn private_stack_or_fastcall(env: &Env<'_>) -> bool {
             | ProgType::Tracing
             | ProgType::Lsm
             | ProgType::StructOps
-    );
-    let fastcall = env.insns.iter().any(|d| match d {
-        Some(Ok(Insn::Call(CallKind::Helper(id)))) => {
-            crate::platform::protos::func_proto_alternatives(env.prog_type, *id)
-                .iter()
-                .any(|a| a.proto.allow_fastcall)
-        }
-        Some(Ok(Insn::Call(CallKind::Kfunc { .. }))) => true,
-        _ => false,
-    });
-    priv_stack || fastcall
+    )
 }
 
 /// `check_max_stack_depth`: walks the static call graph from the main
 /// program (calls and function pointers, as the kernel does): more than
 /// `MAX_CALL_FRAMES` nested frames (recursion) is rejected with the kernel's
-/// message. A combined stack above 512 bytes is reported as unsupported:
-/// the kernel's answer then depends on private stacks and bpf_fastcall
-/// rewriting, which are not modelled.
+/// message. Subprograms whose `bpf_fastcall` spills/fills the kernel removes
+/// count with their reduced depth. A combined stack above 512 bytes is the
+/// kernel's rejection, except where a private stack may apply (unsupported).
 pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
     let end_of = |s: usize| env.subprog_end(s);
     fn walk(
@@ -1326,16 +1316,18 @@ pub fn check_max_stack_depth(env: &Env<'_>) -> Result<(), Stop> {
                 depth
             );
         }
-        let own = env.stack_depth.get(&s).copied().unwrap_or(0) as i64;
+        let own = super::fastcall::fastcall_stack_depth(env, s)
+            .unwrap_or_else(|| env.stack_depth.get(&s).copied().unwrap_or(0))
+            as i64;
         let depth = depth + ((own + 15) / 16) * 16;
         if depth > MAX_BPF_STACK as i64 {
-            // Private stacks (tracing program types) and bpf_fastcall
-            // spill/fill removal change the kernel's depth: not modelled.
-            if private_stack_or_fastcall(env) {
+            // Private stacks (tracing program types) change the kernel's
+            // depth: not modelled.
+            if private_stack_possible(env) {
                 return Err(unsupported(
                     s,
                     format!(
-                        "combined stack size of {} calls is {depth} (private stacks and bpf_fastcall are not modelled)",
+                        "combined stack size of {} calls is {depth} (private stacks are not modelled)",
                         frame + 1
                     ),
                 ));

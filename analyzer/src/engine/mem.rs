@@ -1130,6 +1130,7 @@ fn check_stack_write_var_off(
     for o in min_off..max_off {
         super::dynptr::destroy_if_dynptr_stack_slot(st, idx, sf, ((-o - 1) / 8) as usize)?;
     }
+    super::fastcall::check_fastcall_stack_contract(env, st.frames[sf].subprog_start, idx, min_off);
     let mut zero_used = false;
     let fr = &mut st.frames[sf];
     fr.allocated_stack = fr.allocated_stack.max((-min_off) as i32);
@@ -1184,6 +1185,12 @@ fn check_stack_write_fixed_off(
         Value::Imm(_) | Value::None => None,
     };
     super::dynptr::destroy_if_dynptr_stack_slot(st, idx, sf, spi)?;
+    super::fastcall::check_fastcall_stack_contract(
+        env,
+        st.frames[sf].subprog_start,
+        idx,
+        i64::from(off),
+    );
     let fr = &mut st.frames[sf];
     fr.allocated_stack = fr.allocated_stack.max(-off);
     let aligned = off % BPF_REG_SIZE as i32 == 0;
@@ -1289,6 +1296,9 @@ fn check_stack_read_fixed_off(
     dst: Option<usize>,
 ) -> Result<(), Stop> {
     let (spi, slot) = slot_of(off);
+    // The kernel checks the contract of the current function here.
+    let cur_start = st.cur().subprog_start;
+    super::fastcall::check_fastcall_stack_contract(env, cur_start, idx, i64::from(off));
     // The stack is the one `sf` points into; the destination is a register
     // of the current frame.
     let frame = st.frames.len() - 1;
@@ -1533,6 +1543,7 @@ fn check_stack_var_off(
         return Err(unsupported(idx, "stack accesses to iterator slots"));
     }
     super::regs::mark_stack_range_read(env, st, sf, min_off, max_off);
+    super::fastcall::check_fastcall_stack_contract(env, st.frames[sf].subprog_start, idx, min_off);
     if let Some(d) = dst {
         let fr = &st.frames[sf];
         let lo = v.smin + off as i64;

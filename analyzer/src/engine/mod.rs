@@ -50,6 +50,7 @@ pub mod collect;
 mod dynptr;
 pub mod env;
 mod explore;
+mod fastcall;
 mod global;
 mod iter;
 mod jmp;
@@ -391,6 +392,7 @@ pub fn check_program(obj: &Object, prog: &Program, opts: &CheckOptions) -> Outco
     let cfg = crate::cfg::check_cfg(prog, true);
     if let Ok(c) = &cfg {
         env.cfg = Some(Box::new(c.clone()));
+        env.fastcall = Some(fastcall::mark_fastcall_patterns(&env));
     }
     if let Err(e) = cfg {
         // A bad instruction found while decoding is an instruction error

@@ -436,6 +436,16 @@ fn create_map(
     Ok(fd)
 }
 
+/// The running kernel's vmlinux BTF (`/sys/kernel/btf/vmlinux`), read once.
+fn live_vmlinux_btf() -> Option<&'static Btf> {
+    static LIVE: std::sync::OnceLock<Option<Btf>> = std::sync::OnceLock::new();
+    LIVE.get_or_init(|| {
+        let p = Path::new("/sys/kernel/btf/vmlinux");
+        p.is_file().then(|| read_target_btf(p).ok()).flatten()
+    })
+    .as_ref()
+}
+
 /// The BTF id of the attach target of a BTF-attached program, as libbpf's
 /// `libbpf_find_attach_btf_id` finds it in vmlinux BTF.
 fn attach_btf_id(prog: &Program, target: Option<&str>) -> Result<u32, String> {
@@ -448,7 +458,12 @@ fn attach_btf_id(prog: &Program, target: Option<&str>) -> Result<u32, String> {
     if target.is_empty() {
         return Err(format!("section '{}' names no attach target", prog.section));
     }
-    let vmlinux: &Btf = bundled_vmlinux_btf().map_err(|e| e.to_string())?;
+    // libbpf looks the target up in the running kernel's BTF: its type ids
+    // differ between kernel builds.
+    let vmlinux: &Btf = match live_vmlinux_btf() {
+        Some(b) => b,
+        None => bundled_vmlinux_btf().map_err(|e| e.to_string())?,
+    };
     let (name, kind) = match prog.attach_type {
         Some(AttachType::TraceRawTp) => (format!("btf_trace_{target}"), BtfKind::Typedef),
         Some(AttachType::TraceIter) => (format!("bpf_iter_{target}"), BtfKind::Func),

@@ -1,13 +1,15 @@
-//! `check_helper_call` for helpers whose arguments and return value are
-//! plain memory, maps, ctx and scalars: `get_helper_proto` through the
-//! generated prototype table, GPL-only helpers, `check_func_arg` for
-//! `ARG_CONST_MAP_PTR`, `ARG_PTR_TO_MAP_KEY/VALUE`, `ARG_PTR_TO_MEM`
-//! (+ `ARG_CONST_SIZE[_OR_ZERO]`, `MEM_UNINIT`, `MEM_RDONLY`),
-//! `ARG_PTR_TO_CTX`, `ARG_ANYTHING`; `check_map_func_compatibility`;
-//! R1–R5 clobbered, R0 from `RET_INTEGER`, `RET_VOID`,
-//! `RET_PTR_TO_MAP_VALUE[_OR_NULL]`. Helpers that take or return
-//! references, callbacks, BTF objects, dynptrs, spin locks, timers or
-//! sockets are reported as unsupported.
+//! `check_helper_call`: `get_helper_proto` through the generated prototype
+//! table (with the `*_func_proto` path conditions), GPL-only and sleepable
+//! helpers, `check_func_arg` for maps, keys and values, memory and sizes
+//! (`MEM_UNINIT`, `MEM_RDONLY`, `MEM_WRITE`), ctx, sockets and BTF socket
+//! pointers, ring-buffer memory, spin locks, kptrs, constant strings
+//! (`check_reg_const_str`), dynptrs (`process_dynptr_func`, in `dynptr`)
+//! and callbacks (`push_callback_call`: `bpf_loop`,
+//! `bpf_for_each_map_elem`, `bpf_find_vma`, `bpf_user_ringbuf_drain`);
+//! references (acquire/release, state-wide as in 6.13+);
+//! `check_map_func_compatibility`; R0 per return type. Timers,
+//! `bpf_snprintf`, `bpf_get/set_retval` and locks taken inside callbacks are
+//! reported as unsupported.
 
 use super::env::{Env, Stop, bail_reject, unsupported};
 use super::mem::Access;

@@ -3,11 +3,14 @@
 //! kfunc protocol bpfproof models: kfuncs from the generated 6.12 sets
 //! (`platform::kfuncs_data`) with `KF_ACQUIRE`, `KF_RELEASE`, `KF_RET_NULL`,
 //! `KF_TRUSTED_ARGS`, `KF_RCU`, `KF_SLEEPABLE`, `KF_DESTRUCTIVE` and the
-//! iterator flags (`iter`); scalar arguments, `__ign` arguments and pointers
-//! to kernel structs (`btf_struct_ids_match`); scalar or struct-pointer
-//! results. Everything else (special kfuncs, other argument-name suffixes,
-//! sets with a filter or a condition the kernel BTF cannot confirm, memory
-//! and ctx arguments) is reported as unsupported.
+//! iterator flags (`iter`); scalar arguments, `__ign`, `__sz`/`__szk`,
+//! `__opt`, `__uninit` and `__map` arguments, ctx and memory arguments,
+//! pointers to kernel structs (`btf_struct_ids_match`, with the `__sk_buff`
+//! / `xdp_md` projections), dynptr arguments (`dynptr`); scalar,
+//! struct-pointer and dynptr-slice results, and the casts
+//! `bpf_cast_to_kern_ctx` / `bpf_rdonly_cast`. Everything else (the other
+//! special kfuncs, other argument-name suffixes, sets with a filter or a
+//! condition the kernel BTF cannot confirm) is reported as unsupported.
 //!
 //! Prototypes come from the target kernel's BTF, looked up by the kfunc's
 //! name; with the default target this is the bundled 6.18 BTF.

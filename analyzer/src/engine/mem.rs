@@ -1,9 +1,10 @@
 //! `check_mem_access` and the per-pointer-type checks it delegates to:
 //! `check_stack_read/write` (fixed offsets), `check_packet_access`,
 //! `check_map_access` / `check_mem_region_access`, `check_ctx_access`
-//! (via [`crate::checks::ctx`]). Variable-offset stack accesses, map values
-//! with special fields (spin locks, timers, kptrs), BTF pointers, sockets
-//! and other pointer kinds are reported as unsupported.
+//! (via [`crate::checks::ctx`]), fixed- and variable-offset stack accesses
+//! (with the dynptr and `bpf_fastcall` rules), map values with special
+//! fields, sockets, arena and BTF pointers (`kfunc`). Accesses to iterator
+//! slots and pointer kinds not modelled are reported as unsupported.
 
 use super::env::{BPF_MAX_VAR_OFF, Env, Stop, bail_reject, unsupported};
 use super::obligation::{Obligation, ObligationKind};

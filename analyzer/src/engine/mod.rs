@@ -21,6 +21,9 @@
 //! - `kfunc`: `check_kfunc_call` with the generated 6.12 kfunc sets and the
 //!   kernel BTF's prototypes (acquire/release/ret-null/trusted/RCU);
 //! - `iter`: open-coded iterators (`bpf_iter_*_new/next/destroy`);
+//! - `dynptr`: `STACK_DYNPTR` slots and `process_dynptr_func`; `arena`:
+//!   arena pointers and `addr_space_cast`; `fastcall`: `bpf_fastcall`
+//!   spill/fill patterns and the stack depth they leave;
 //! - `explore`: `do_check` (DFS, limits, infinite loops, `may_goto`,
 //!   `is_state_visited` with loop entries), static bpf-to-bpf calls
 //!   (frames), `LD_ABS`, atomics, return codes, `check_max_stack_depth`;
@@ -33,14 +36,13 @@
 //!   branch decisions; `log`: the kernel-style verifier log.
 //!
 //! Not modelled yet, reported as `unsupported` naming the construct, never
-//! accepted: timers, kptrs and graph roots in map values (and so
-//! `bpf_obj_new`, lists, rbtrees), dynptrs, map-in-map, tracing/LSM
-//! contexts typed by the attach target's BTF, LSM return codes, argument
-//! tags of global functions other than `ctx`, `nonnull`, `trusted` and
-//! `nullable`, pointer walks through BTF structs, async
-//! callbacks, variable-offset stack writes, the unprivileged rules;
-//! reaching the 1M-instruction limit (pruning is close to the kernel's but
-//! not proven equal).
+//! accepted: timers and graph roots in map values (and so `bpf_obj_new`,
+//! lists, rbtrees), tracing/LSM contexts typed by the attach target's BTF,
+//! LSM return codes, kfunc sets with filters, global-function argument tags
+//! other than `ctx`, `nonnull`, `nullable`, `trusted` and `arena`, async
+//! callbacks, private stacks, the unprivileged rules; reaching the
+//! 1M-instruction limit outside a loop (pruning is close to the kernel's
+//! but not proven equal).
 
 mod alu;
 mod arena;

@@ -309,9 +309,6 @@ pub fn check_helper_call(
         "bpf_user_ringbuf_drain" => {
             push_callback_call(env, st, idx, &meta, CallbackKind::UserRingbuf)?;
         }
-        _ => {}
-    }
-    match func_name(id) {
         "bpf_loop" => {
             // The unrolling stops when the visits reach nr_loops
             // (`callback_depth < umax(R1)`); every scalar is precise here,
